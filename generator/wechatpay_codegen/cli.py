@@ -1,0 +1,66 @@
+"""Command line: ``wechatpay-codegen validate | generate | sandbox``.
+
+Argument parsing only; each sub-command lives in its own module and returns an exit code. Bad input
+(a broken spec, a missing file) is reported as ``file:line:col: message`` lines, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wechatpay-codegen",
+        description="Generate a typed Python client for WeChat Pay APIv3 from OpenAPI specs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check spec files; print file:line:col problems")
+    validate.add_argument("paths", nargs="*", type=Path, help="spec files or folders (default: specs)")
+
+    generate = sub.add_parser("generate", help="render the client package from the specs")
+    generate.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
+    generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    generate.add_argument(
+        "--package-name", default="wechatpay_marketing", help="import name of the generated package"
+    )
+    generate.add_argument(
+        "--check", action="store_true", help="do not write; exit 1 if the output folder is stale"
+    )
+
+    sandbox = sub.add_parser("sandbox", help="run a local WeChat-Pay-compatible server")
+    sandbox.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    sandbox.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    sandbox.add_argument("--keys", type=Path, default=Path(".sandbox"), help="key folder")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        from .validate import run_validate
+
+        return run_validate(args.paths or [Path("specs")])
+    if args.command == "generate":
+        from .generate import run_generate
+
+        return run_generate(
+            specs=args.specs, out=args.out, package_name=args.package_name, check=args.check
+        )
+    if args.command == "sandbox":
+        from .sandbox.cli import run_sandbox
+
+        return run_sandbox(specs=args.specs, host=args.host, port=args.port, keys=args.keys)
+    raise AssertionError(args.command)  # argparse rejects unknown commands first
+
+
+if __name__ == "__main__":
+    sys.exit(main())
