@@ -1,0 +1,201 @@
+"""``make run``: call every operation of the generated client against the bundled sandbox.
+
+Starts the sandbox in-process on a free loopback port with throwaway keys, builds each call from the
+spec's own examples (path-parameter examples plus the request-body example), calls every operation
+with ``WeChatPayClient`` and then with ``AsyncWeChatPayClient``, and prints one table row per call.
+Needs no credentials. The generated package is imported lazily: the generator itself never depends on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .loader import SpecLoadError, SpecSet, load_specs
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_BRAND_SCHEME = "WECHATPAY-BRAND-SHA256-RSA2048"
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    """One operation and the keyword arguments its doc examples give."""
+
+    operation_id: str
+    brand: bool
+    path_params: Mapping[str, Any]
+    body: Mapping[str, Any] | None
+    success_status: int
+    response_example: Any
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The method's keyword arguments: path parameters and top-level body fields by wire name."""
+        return {**self.path_params, **(self.body or {})}
+
+
+@dataclass
+class Row:
+    client: str
+    operation_id: str
+    status: int
+    request_id: str
+    millis: float
+
+
+def demo_calls(specs: SpecSet) -> list[DemoCall]:
+    """Every operation in the specs, with arguments taken from its examples, sorted by operationId."""
+    calls: list[DemoCall] = []
+    for doc in specs.documents.values():
+        for path_item in (doc.data.get("paths") or {}).values():
+            for method in _HTTP_METHODS:
+                op = path_item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                path_params: dict[str, Any] = {}
+                for param in op.get("parameters", []):
+                    if "$ref" in param:
+                        _, _, param = specs.resolve(doc, param["$ref"])
+                    if param.get("in") == "path":
+                        path_params[param["name"]] = param["example"]
+                media = ((op.get("requestBody") or {}).get("content") or {}).get("application/json")
+                body = media.get("example") if media else None
+                status, example = _success(op)
+                calls.append(
+                    DemoCall(
+                        op["operationId"], _is_brand(specs, doc, op), path_params, body, status, example
+                    )
+                )
+    return sorted(calls, key=lambda c: c.operation_id)
+
+
+def _success(op: Mapping[str, Any]) -> tuple[int, Any]:
+    """The documented 2xx status and its example body (None for 204)."""
+    for code, response in sorted(op.get("responses", {}).items()):
+        if str(code).startswith("2"):
+            media = (response.get("content") or {}).get("application/json") or {}
+            return int(code), media.get("example")
+    return 200, None
+
+
+def _is_brand(specs: SpecSet, doc: Any, op: Mapping[str, Any]) -> bool:
+    schemes = doc.data.get("components", {}).get("securitySchemes", {})
+    for requirement in op.get("security", []):
+        for name in requirement:
+            scheme = schemes.get(name, {})
+            if "$ref" in scheme:
+                _, _, scheme = specs.resolve(doc, scheme["$ref"])
+            if scheme.get("x-wechatpay-auth-scheme") == _BRAND_SCHEME:
+                return True
+    return False
+
+
+class _LastResponse:
+    """An httpx response hook: remembers the status and Request-ID of the latest response."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.request_id = ""
+
+    def sync_hook(self, response: Any) -> None:
+        self.status = response.status_code
+        self.request_id = response.headers.get("Request-ID", "")
+
+    async def async_hook(self, response: Any) -> None:
+        self.sync_hook(response)
+
+
+def _run_sync(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]) -> list[Row]:
+    import httpx
+    import wechatpay_marketing as wp
+
+    rows: list[Row] = []
+    for brand in (False, True):
+        last = _LastResponse()
+        http = httpx.Client(event_hooks={"response": [last.sync_hook]})
+        with wp.WeChatPayClient(**configs[brand], http_client=http) as client:
+            for call in calls:
+                if call.brand != brand:
+                    continue
+                method: Callable[..., Any] = getattr(client, call.operation_id)
+                started = time.perf_counter()
+                method(**call.kwargs)
+                elapsed = (time.perf_counter() - started) * 1000
+                rows.append(Row("sync", call.operation_id, last.status, last.request_id, elapsed))
+        http.close()
+    return rows
+
+
+async def _run_async(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]) -> list[Row]:
+    import httpx
+    import wechatpay_marketing as wp
+
+    rows: list[Row] = []
+    for brand in (False, True):
+        last = _LastResponse()
+        async with httpx.AsyncClient(event_hooks={"response": [last.async_hook]}) as http:
+            async with wp.AsyncWeChatPayClient(**configs[brand], http_client=http) as client:
+                for call in calls:
+                    if call.brand != brand:
+                        continue
+                    method: Callable[..., Any] = getattr(client, call.operation_id)
+                    started = time.perf_counter()
+                    await method(**call.kwargs)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    rows.append(
+                        Row("async", call.operation_id, last.status, last.request_id, elapsed)
+                    )
+    return rows
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    header = ("client", "operation", "HTTP status", "request id", "ms")
+    cells = [header] + [
+        (r.client, r.operation_id, str(r.status), r.request_id, f"{r.millis:.1f}") for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wechatpay_codegen.demo", description=__doc__)
+    parser.add_argument("--specs", type=Path, default=Path("specs"))
+    args = parser.parse_args(argv)
+    try:
+        specs = load_specs([args.specs])
+    except SpecLoadError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    try:
+        import wechatpay_marketing  # noqa: F401
+    except ImportError:
+        print("the generated package is not installed: pip install ./generated", file=sys.stderr)
+        return 1
+
+    from .sandbox import Sandbox
+
+    calls = demo_calls(specs)
+    with tempfile.TemporaryDirectory(prefix="wechatpay-sandbox-") as keys_dir:
+        with Sandbox(specs, keys_dir=Path(keys_dir)) as sandbox:
+            configs = {False: sandbox.merchant_config(), True: sandbox.brand_config()}
+            print(f"sandbox listening on {sandbox.base_url}; calling {len(calls)} operations\n")
+            rows = _run_sync(calls, configs)
+            rows += asyncio.run(_run_async(calls, configs))
+    print(format_table(rows))
+    failed = [r for r in rows if not 200 <= r.status < 300]
+    print(f"\n{len(rows)} calls, {len(rows) - len(failed)} succeeded, all responses verified")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
