@@ -1,0 +1,1003 @@
+"""``wechatpay-codegen validate``: OpenAPI 3.1 validity plus the rules the generator relies on.
+
+Every problem is one line, ``file:line:col: what is wrong; what to do``, placed on the node at fault.
+Checks run in two stages: each document's shape (version, required keys, the OpenAPI 3.1 schema
+from openapi-spec-validator), then, on the documents whose shape is sound, the semantic rules
+(references, cycles, operation ids, security, media types, path parameters, enums, examples).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import keyword
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, ValidationError
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
+from referencing.jsonschema import DRAFT202012
+
+from .loader import (
+    Pointer,
+    Problem,
+    SpecDocument,
+    SpecLoadError,
+    SpecSet,
+    load_specs,
+    pointer_text,
+)
+
+__all__ = ["AUTH_SCHEMES", "run_validate", "validate_specs"]
+
+# x-wechatpay-auth-scheme value → the x-wechatpay-identity it goes with
+AUTH_SCHEMES = {
+    "WECHATPAY2-SHA256-RSA2048": "mchid",
+    "WECHATPAY-BRAND-SHA256-RSA2048": "brand_id",
+}
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_VERSION_31 = re.compile(r"^3\.1\.\d+$")
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
+_JSON_MEDIA = "application/json"
+_FIX_OPENAPI = "fix it to match the OpenAPI 3.1 schema"
+
+
+# --------------------------------------------------------------------------------------- entry
+
+
+def run_validate(paths: list[Path]) -> int:
+    """Print problems to stderr (exit 1) or a one-line summary to stdout (exit 0); never raise."""
+    try:
+        specs = load_specs(paths)
+        problems = validate_specs(specs)
+        if not problems:
+            problems = _build_ir_problems(specs)
+    except SpecLoadError as exc:
+        problems = exc.problems
+    except Exception as exc:  # a bug of ours must not show the user a traceback
+        detail = " ".join(str(exc).split())[:300]
+        print(
+            f"wechatpay-codegen: internal error: {type(exc).__name__}: {detail}; "
+            "please report it with the spec files that caused it",
+            file=sys.stderr,
+        )
+        return 2
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(_summary(specs))
+    return 0
+
+
+def _build_ir_problems(specs: SpecSet) -> list[Problem]:
+    """Naming problems (two spec names one Python name, ...) are found while building the IR."""
+    if importlib.util.find_spec(f"{__package__}.build_ir") is None:
+        return []
+    from . import build_ir as build_ir_module  # type: ignore[attr-defined,unused-ignore]
+
+    try:
+        build_ir_module.build_ir(specs)
+    except SpecLoadError as exc:
+        return exc.problems
+    return []
+
+
+def _summary(specs: SpecSet) -> str:
+    operations = sum(1 for _ in _operations(specs, list(specs.documents.values())))
+    names = {
+        name
+        for doc in specs.documents.values()
+        for name in _mapping(_mapping(doc.data.get("components")).get("schemas"))
+    }
+    files = len(specs.documents)
+    return (
+        f"ok: {files} file{'s' * (files != 1)}, {operations} operation{'s' * (operations != 1)}, "
+        f"{len(names)} schema{'s' * (len(names) != 1)}"
+    )
+
+
+def validate_specs(specs: SpecSet) -> list[Problem]:
+    """Every problem in the loaded specs, sorted by file, line, column; [] means valid."""
+    problems: list[Problem] = []
+    sound: list[SpecDocument] = []
+    for doc in specs.documents.values():
+        found = _check_shape(doc)
+        problems.extend(found)
+        if not found:
+            sound.append(doc)
+    ref_problems = _check_refs(specs, sound)
+    problems.extend(ref_problems)
+    problems.extend(_check_cycles(specs, sound))
+    operations = list(_operations(specs, sound))
+    problems.extend(_check_operation_ids(operations))
+    problems.extend(_check_security_schemes(sound))
+    problems.extend(_check_security(specs, operations))
+    problems.extend(_check_request_bodies(specs, operations))
+    problems.extend(_check_path_parameters(specs, operations))
+    problems.extend(_check_shared_schema_names(specs, sound))
+    sites = [site for doc in sound for site in _sites(doc)]
+    problems.extend(_check_schemas(specs, sound, sites))
+    if not ref_problems:
+        problems.extend(_check_examples(specs, sound, sites))
+    return sorted(set(problems))
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join((value if isinstance(value, str) else repr(value)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_path(path: Sequence[Any]) -> str:
+    """``['a', 0, 'b c']`` → ``$.a[0]['b c']``."""
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier():
+            out += f".{part}"
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def _deref(
+    specs: SpecSet, doc: SpecDocument, pointer: Pointer, value: Any
+) -> tuple[SpecDocument, Pointer, Any] | None:
+    """``SpecSet.deref``, or None when the chain breaks (reported by the reference check)."""
+    try:
+        return specs.deref(doc, pointer, value)
+    except SpecLoadError:
+        return None
+
+
+# ------------------------------------------------------------------------- stage 1: shape
+
+
+def _check_shape(doc: SpecDocument) -> list[Problem]:
+    data = doc.data
+    if "swagger" in data and "openapi" not in data:
+        version = _short(data["swagger"])
+        return [doc.problem(("swagger",), f"unsupported OpenAPI version {version}; use 3.1.x")]
+    if "openapi" not in data:
+        if "paths" in data or "info" in data:
+            return [doc.problem((), "missing openapi; start the file with openapi: 3.1.0")]
+        return []  # a shared-components file (components only): checked by the later stage
+    version = data["openapi"]
+    if not isinstance(version, str):
+        return [
+            doc.problem(
+                ("openapi",), f"openapi must be a string; write openapi: '{_short(version)}'"
+            )
+        ]
+    if not _VERSION_31.match(version):
+        return [doc.problem(("openapi",), f"unsupported OpenAPI version {version}; use 3.1.x")]
+    problems: list[Problem] = []
+    if "info" not in data:
+        problems.append(doc.problem((), "missing info; add info: {title: ..., version: ...}"))
+    if "paths" not in data and "components" not in data:
+        problems.append(
+            doc.problem(
+                (),
+                "missing paths; an operation file needs paths with one operation "
+                "(a shared file needs components)",
+            )
+        )
+    if problems:
+        return problems
+    validator = OpenAPIV31SpecValidator.schema_validator
+    return [_openapi_problem(doc, error) for error in validator.iter_errors(data)]
+
+
+def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
+    """An openapi-spec-validator error as a one-line problem on the offending node."""
+    pointer: Pointer = tuple(error.absolute_path)
+    kind = error.validator
+    name = repr(pointer[-1]) if pointer else "the document"
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        error.instance, dict
+    ):
+        extras = re.findall(r"'((?:[^'\\]|\\.)*)'", error.message.partition("(")[2])
+        extras = [e for e in extras if e in error.instance]
+        if len(extras) == 1:
+            pointer = (*pointer, extras[0])
+        listed = ", ".join(repr(e) for e in extras) or _short(error.message)
+        message = f"unexpected key {listed}"
+    elif kind == "required":
+        missing = error.message.partition(" is a required")[0]
+        message = f"{name} lacks the required key {missing}"
+    elif kind == "type":
+        message = f"{name} must be of type {_types(error.validator_value)}"
+    elif kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        message = f"{name} must be one of {allowed} (got {_short(error.instance)})"
+    elif kind == "const":
+        message = f"{name} must be {_short(error.validator_value)}"
+    else:
+        message = f"{name}: {_short(error.message, 120)}"
+    return doc.problem(pointer, f"{message}; {_FIX_OPENAPI}")
+
+
+def _types(value: Any) -> str:
+    names = value if isinstance(value, list) else [value]
+    return " or ".join(str(n) for n in names)
+
+
+# ---------------------------------------------------------------------------- references
+
+
+def _check_refs(specs: SpecSet, docs: list[SpecDocument]) -> list[Problem]:
+    problems: list[Problem] = []
+    for doc in docs:
+        for pointer, ref in doc.refs:
+            try:
+                specs.resolve(doc, ref, at=pointer)
+            except SpecLoadError as exc:
+                problems.extend(exc.problems)
+    return problems
+
+
+_Node = tuple[str, Pointer]  # (document display, pointer of a $ref target)
+
+
+def _check_cycles(specs: SpecSet, docs: list[SpecDocument]) -> list[Problem]:
+    """Reference cycles: expanding a target whose subtree leads back to it never ends."""
+    # every resolvable $ref: (its document, its pointer, target node)
+    edges_from: dict[str, list[tuple[Pointer, _Node]]] = {}
+    targets: set[_Node] = set()
+    for doc in docs:
+        for pointer, ref in doc.refs:
+            try:
+                target_doc, target_pointer, _ = specs.resolve(doc, ref, at=pointer)
+            except SpecLoadError:
+                continue
+            node = (target_doc.display, target_pointer)
+            targets.add(node)
+            edges_from.setdefault(doc.display, []).append((pointer, node))
+    graph: dict[_Node, list[tuple[_Node, Pointer]]] = {}
+    for node in sorted(targets):
+        display, prefix = node
+        depth = len(prefix)
+        graph[node] = sorted(
+            {
+                (target, ref_pointer)
+                for ref_pointer, target in edges_from.get(display, [])
+                if ref_pointer[:depth] == prefix and target in targets
+            }
+        )
+    problems: list[Problem] = []
+    for component in _cyclic_components(graph):
+        cycle = _shortest_cycle(graph, component)
+        first_ref = next(ptr for target, ptr in graph[cycle[0]] if target == cycle[1])
+        problems.append(
+            specs.documents[cycle[0][0]].problem(first_ref, _cycle_message(cycle))
+        )
+    return problems
+
+
+def _cycle_message(cycle: list[_Node]) -> str:
+    schemas = all(len(p) == 3 and p[:2] == ("components", "schemas") for _, p in cycle)
+    names = [str(p[-1]) if schemas else pointer_text(p) for _, p in cycle]
+    if len(set(names[:-1])) != len(names) - 1:  # same name in several files: say which
+        names = [f"{d}#{pointer_text(p)}" for d, p in cycle]
+    chain = " -> ".join(names)
+    if schemas:
+        return (
+            f"recursive schemas are not supported: {chain}; "
+            "replace one reference with a non-recursive schema"
+        )
+    return f"$ref cycle: {chain}; break the cycle"
+
+
+def _cyclic_components(graph: dict[_Node, list[tuple[_Node, Pointer]]]) -> list[set[_Node]]:
+    """Strongly connected components that contain a cycle (Tarjan, iterative), in sorted order."""
+    index: dict[_Node, int] = {}
+    low: dict[_Node, int] = {}
+    on_stack: set[_Node] = set()
+    stack: list[_Node] = []
+    found: list[set[_Node]] = []
+    counter = 0
+    for start in graph:
+        if start in index:
+            continue
+        work: list[tuple[_Node, int]] = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            successors = graph[node]
+            if i < len(successors):
+                work.append((node, i + 1))
+                succ = successors[i][0]
+                if succ not in index:
+                    work.append((succ, 0))
+                elif succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: set[_Node] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                self_loop = any(t == node for t, _ in successors)
+                if len(component) > 1 or self_loop:
+                    found.append(component)
+    return sorted(found, key=min)
+
+
+def _shortest_cycle(
+    graph: dict[_Node, list[tuple[_Node, Pointer]]], component: set[_Node]
+) -> list[_Node]:
+    start = min(component)
+    parents: dict[_Node, _Node] = {}
+    frontier = [start]
+    while frontier:
+        following: list[_Node] = []
+        for node in frontier:
+            for succ, _ in graph[node]:
+                if succ == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(parents[path[-1]])
+                    return [*reversed(path), start]
+                if succ in component and succ not in parents and succ != start:
+                    parents[succ] = node
+                    following.append(succ)
+        frontier = following
+    return [start, start]  # unreachable for a cyclic component
+
+
+# ---------------------------------------------------------------------------- operations
+
+
+@dataclass(frozen=True)
+class _Operation:
+    doc: SpecDocument
+    path: str
+    method: str
+    pointer: Pointer  # ('paths', path, method)
+    data: dict[str, Any]
+    item: dict[str, Any]  # the path item (for path-level parameters)
+    item_doc: SpecDocument
+    item_pointer: Pointer
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def _operations(specs: SpecSet, docs: list[SpecDocument]) -> Iterator[_Operation]:
+    for doc in docs:
+        for path, item in _mapping(doc.data.get("paths")).items():
+            resolved = _deref(specs, doc, ("paths", path), item)
+            if resolved is None or not isinstance(resolved[2], dict):
+                continue
+            item_doc, item_pointer, item_data = resolved
+            for method in HTTP_METHODS:
+                operation = item_data.get(method)
+                if isinstance(operation, dict):
+                    yield _Operation(
+                        doc,
+                        path,
+                        method,
+                        ("paths", path, method),
+                        operation,
+                        item_data,
+                        item_doc,
+                        item_pointer,
+                    )
+
+
+def _check_operation_ids(operations: list[_Operation]) -> list[Problem]:
+    problems: list[Problem] = []
+    first_use: dict[str, _Operation] = {}
+    for op in operations:
+        op_id = op.data.get("operationId")
+        where = (*op.pointer, "operationId")
+        if op_id is None:
+            problems.append(
+                op.doc.problem(
+                    op.pointer,
+                    f"operation {op.label} has no operationId; add one in snake_case "
+                    "(it becomes the client method name)",
+                )
+            )
+            continue
+        if not isinstance(op_id, str):
+            continue  # the OpenAPI schema check reports the type
+        if not _SNAKE.match(op_id):
+            suggestion = _snake_case(op_id)
+            hint = f"write it as {suggestion}" if _SNAKE.match(suggestion) else "use snake_case"
+            problems.append(
+                op.doc.problem(where, f"operationId {op_id!r} is not snake_case; {hint}")
+            )
+        elif keyword.iskeyword(op_id) or keyword.issoftkeyword(op_id):
+            problems.append(
+                op.doc.problem(
+                    where, f"operationId {op_id!r} is a Python keyword; choose another name"
+                )
+            )
+        earlier = first_use.setdefault(op_id, op)
+        if earlier is not op:
+            problems.append(
+                op.doc.problem(
+                    where,
+                    f"operationId {op_id!r} is already used by {earlier.label} at "
+                    f"{earlier.doc.location((*earlier.pointer, 'operationId'))}; "
+                    "operationIds must be unique",
+                )
+            )
+    return problems
+
+
+def _snake_case(name: str) -> str:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced)
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+# ------------------------------------------------------------------------------ security
+
+
+def _scheme_names() -> str:
+    return " or ".join(AUTH_SCHEMES)
+
+
+def _check_security_schemes(docs: list[SpecDocument]) -> list[Problem]:
+    """Each security scheme defined in place: a known auth scheme, the matching identity."""
+    problems: list[Problem] = []
+    for doc in docs:
+        schemes = _mapping(_mapping(doc.data.get("components")).get("securitySchemes"))
+        for name, scheme in schemes.items():
+            if not isinstance(scheme, dict) or "$ref" in scheme:
+                continue
+            base = ("components", "securitySchemes", name)
+            auth = scheme.get("x-wechatpay-auth-scheme")
+            if auth is None:
+                continue  # reported where an operation uses it
+            if auth not in AUTH_SCHEMES:
+                problems.append(
+                    doc.problem(
+                        (*base, "x-wechatpay-auth-scheme"),
+                        f"unknown x-wechatpay-auth-scheme {_short(auth)}; use {_scheme_names()}",
+                    )
+                )
+                continue
+            identity = scheme.get("x-wechatpay-identity")
+            if identity is not None and identity != AUTH_SCHEMES[auth]:
+                problems.append(
+                    doc.problem(
+                        (*base, "x-wechatpay-identity"),
+                        f"x-wechatpay-identity {_short(identity)} does not go with {auth}; "
+                        f"use {AUTH_SCHEMES[auth]}",
+                    )
+                )
+    return problems
+
+
+def _check_security(specs: SpecSet, operations: list[_Operation]) -> list[Problem]:
+    problems: list[Problem] = []
+    for op in operations:
+        req_doc = op.doc
+        if "security" in op.data:
+            requirements, req_pointer = op.data["security"], (*op.pointer, "security")
+        else:  # the document-wide default
+            requirements, req_pointer = op.doc.data.get("security"), ("security",)
+        named = [
+            (name, (*req_pointer, i, name))
+            for i, requirement in enumerate(requirements if isinstance(requirements, list) else [])
+            if isinstance(requirement, dict)
+            for name in requirement
+        ]
+        if not named:
+            problems.append(
+                op.doc.problem(
+                    op.pointer,
+                    f"operation {op.label} has no security requirement; add security: "
+                    "[{merchant: []}] or [{brand: []}]",
+                )
+            )
+            continue
+        found: set[str] = set()
+        schemes = _mapping(_mapping(req_doc.data.get("components")).get("securitySchemes"))
+        for name, pointer in named:
+            if name not in schemes:
+                problems.append(
+                    req_doc.problem(
+                        pointer,
+                        f"security scheme {name!r} is not defined under "
+                        "components.securitySchemes; define it (e.g. $ref "
+                        f"'common.yaml#/components/securitySchemes/{name}')",
+                    )
+                )
+                continue
+            resolved = _deref(
+                specs, req_doc, ("components", "securitySchemes", name), schemes[name]
+            )
+            if resolved is None or not isinstance(resolved[2], dict):
+                continue
+            auth = resolved[2].get("x-wechatpay-auth-scheme")
+            if auth is None:
+                problems.append(
+                    req_doc.problem(
+                        pointer,
+                        f"security scheme {name!r} has no x-wechatpay-auth-scheme; "
+                        f"set it to {_scheme_names()}",
+                    )
+                )
+            elif auth in AUTH_SCHEMES:
+                found.add(auth)
+        if len(found) > 1:
+            problems.append(
+                op.doc.problem(
+                    req_pointer,
+                    f"operation {op.label} allows several signing schemes; the client needs "
+                    "exactly one security scheme per operation",
+                )
+            )
+    return problems
+
+
+# -------------------------------------------------------------------- bodies and parameters
+
+
+def _check_request_bodies(specs: SpecSet, operations: list[_Operation]) -> list[Problem]:
+    problems: list[Problem] = []
+    for op in operations:
+        if "requestBody" not in op.data:
+            continue
+        resolved = _deref(specs, op.doc, (*op.pointer, "requestBody"), op.data["requestBody"])
+        if resolved is None:
+            continue
+        body_doc, body_pointer, body = resolved
+        for media in _mapping(_mapping(body).get("content")):
+            if media != _JSON_MEDIA:
+                problems.append(
+                    body_doc.problem(
+                        (*body_pointer, "content", media),
+                        f"request body media type {media!r} is not supported; "
+                        f"use {_JSON_MEDIA} only",
+                    )
+                )
+    return problems
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    doc: SpecDocument
+    pointer: Pointer
+    name: str
+    where: str  # the ``in`` value
+
+
+def _parameters(
+    specs: SpecSet, doc: SpecDocument, pointer: Pointer, value: Any
+) -> Iterator[_Parameter]:
+    for i, raw in enumerate(value if isinstance(value, list) else []):
+        resolved = _deref(specs, doc, (*pointer, i), raw)
+        if resolved is None or not isinstance(resolved[2], dict):
+            continue
+        param_doc, param_pointer, param = resolved
+        name, where = param.get("name"), param.get("in")
+        if isinstance(name, str) and isinstance(where, str):
+            yield _Parameter(param_doc, param_pointer, name, where)
+
+
+def _check_path_parameters(specs: SpecSet, operations: list[_Operation]) -> list[Problem]:
+    problems: list[Problem] = []
+    for op in operations:
+        declared: dict[tuple[str, str], _Parameter] = {}
+        for param in _parameters(
+            specs, op.item_doc, (*op.item_pointer, "parameters"), op.item.get("parameters")
+        ):
+            declared[(param.name, param.where)] = param
+        seen: set[tuple[str, str]] = set()
+        for param in _parameters(
+            specs, op.doc, (*op.pointer, "parameters"), op.data.get("parameters")
+        ):
+            key = (param.name, param.where)
+            if key in seen:
+                problems.append(
+                    param.doc.problem(
+                        (*param.pointer, "name"),
+                        f"{param.where} parameter {param.name!r} is declared twice in "
+                        f"{op.label}; remove one",
+                    )
+                )
+            seen.add(key)
+            declared[key] = param
+        in_template = _TEMPLATE_PARAM.findall(op.path)
+        path_params = {name: p for (name, where), p in declared.items() if where == "path"}
+        for name in in_template:
+            if name not in path_params:
+                problems.append(
+                    op.doc.problem(
+                        ("paths", op.path),
+                        f"path {op.path} uses {{{name}}} but {op.label} declares no path "
+                        f"parameter {name!r}; add it under parameters (in: path)",
+                    )
+                )
+        for name, param in sorted(path_params.items()):
+            if name not in in_template:
+                problems.append(
+                    param.doc.problem(
+                        (*param.pointer, "name"),
+                        f"path parameter {name!r} does not appear in the path {op.path}; "
+                        f"remove it or add {{{name}}} to the path",
+                    )
+                )
+    return problems
+
+
+# ----------------------------------------------------------------- shared schema names
+
+
+def _check_shared_schema_names(specs: SpecSet, docs: list[SpecDocument]) -> list[Problem]:
+    """A components/schemas name means one schema, whichever file defines it."""
+    first: dict[str, tuple[SpecDocument, Any]] = {}
+    problems: list[Problem] = []
+    for doc in docs:
+        for name, schema in _mapping(_mapping(doc.data.get("components")).get("schemas")).items():
+            pointer = ("components", "schemas", name)
+            resolved = _deref(specs, doc, pointer, schema)
+            if resolved is None:
+                continue
+            canonical = _canonical(specs, *resolved)
+            if name not in first:
+                first[name] = (doc, canonical)
+                continue
+            first_doc, first_canonical = first[name]
+            difference = _first_difference(first_canonical, canonical, ())
+            if difference is not None:
+                at = pointer_text(difference) or "/"
+                problems.append(
+                    doc.problem(
+                        pointer,
+                        f"schema {name!r} differs from the one in "
+                        f"{first_doc.location(pointer)} (at {at}); a name must mean one "
+                        "schema: define it once (e.g. in common.yaml) and $ref it",
+                    )
+                )
+    return problems
+
+
+def _canonical(specs: SpecSet, doc: SpecDocument, pointer: Pointer, value: Any) -> Any:
+    """``value`` with every ``$ref`` replaced by what it names, independent of the file."""
+    if isinstance(value, list):
+        return [_canonical(specs, doc, (*pointer, i), v) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "$ref" and isinstance(item, str):
+            try:
+                target_doc, target, _ = specs.resolve(doc, item)
+            except SpecLoadError:
+                out[key] = item
+                continue
+            if target[:2] == ("components", "schemas") and len(target) >= 3:
+                out[key] = f"schema {pointer_text(target[2:])}"  # named schemas compare by name
+            else:
+                out[key] = f"{target_doc.display}#{pointer_text(target)}"
+        else:
+            out[key] = _canonical(specs, doc, (*pointer, key), item)
+    return out
+
+
+def _first_difference(a: Any, b: Any, at: Pointer) -> Pointer | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return (*at, key)
+            found = _first_difference(a[key], b[key], (*at, key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = _first_difference(x, y, (*at, i))
+            if found is not None:
+                return found
+        return None if len(a) == len(b) else (*at, min(len(a), len(b)))
+    same = a == b and type(a) is type(b)
+    return None if same else at
+
+
+# ----------------------------------------------------------------------- schema sites
+
+
+@dataclass(frozen=True)
+class _Site:
+    """A place holding a schema and maybe examples: a parameter, a header or a media type."""
+
+    doc: SpecDocument
+    pointer: Pointer
+    data: dict[str, Any]
+
+
+def _sites(doc: SpecDocument) -> Iterator[_Site]:
+    """Parameters, headers and media types defined in ``doc`` (not those merely referenced)."""
+
+    def site(pointer: Pointer, value: Any) -> Iterator[_Site]:
+        if isinstance(value, dict) and "$ref" not in value:
+            yield _Site(doc, pointer, value)
+
+    def media_types(pointer: Pointer, holder: Any) -> Iterator[_Site]:
+        if isinstance(holder, dict) and "$ref" not in holder:
+            for media, value in _mapping(holder.get("content")).items():
+                yield from site((*pointer, "content", media), value)
+
+    def headers(pointer: Pointer, holder: Any) -> Iterator[_Site]:
+        if isinstance(holder, dict) and "$ref" not in holder:
+            for name, value in _mapping(holder.get("headers")).items():
+                yield from site((*pointer, "headers", name), value)
+
+    def parameters(pointer: Pointer, value: Any) -> Iterator[_Site]:
+        for i, param in enumerate(value if isinstance(value, list) else []):
+            yield from site((*pointer, i), param)
+
+    def responses(pointer: Pointer, value: Any) -> Iterator[_Site]:
+        for status, response in _mapping(value).items():
+            yield from media_types((*pointer, status), response)
+            yield from headers((*pointer, status), response)
+
+    for path, item in _mapping(doc.data.get("paths")).items():
+        if not isinstance(item, dict) or "$ref" in item:
+            continue
+        yield from parameters(("paths", path, "parameters"), item.get("parameters"))
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            base = ("paths", path, method)
+            yield from parameters((*base, "parameters"), op.get("parameters"))
+            yield from media_types((*base, "requestBody"), op.get("requestBody"))
+            yield from responses((*base, "responses"), op.get("responses"))
+    components = _mapping(doc.data.get("components"))
+    for name, value in _mapping(components.get("parameters")).items():
+        yield from site(("components", "parameters", name), value)
+    for name, value in _mapping(components.get("headers")).items():
+        yield from site(("components", "headers", name), value)
+    for name, value in _mapping(components.get("requestBodies")).items():
+        yield from media_types(("components", "requestBodies", name), value)
+    yield from responses(("components", "responses"), components.get("responses"))
+
+
+def _schema_roots(doc: SpecDocument, sites: list[_Site]) -> Iterator[tuple[Pointer, Any]]:
+    for name, schema in _mapping(_mapping(doc.data.get("components")).get("schemas")).items():
+        yield ("components", "schemas", name), schema
+    for site in sites:
+        if site.doc is doc and "schema" in site.data:
+            yield (*site.pointer, "schema"), site.data["schema"]
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONE = (
+    "items",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "contentSchema",
+)
+
+
+def _subschemas(pointer: Pointer, schema: Any) -> Iterator[tuple[Pointer, dict[str, Any]]]:
+    """``schema`` and every schema nested in it (depth is bounded by the loader)."""
+    if not isinstance(schema, dict):
+        return
+    yield pointer, schema
+    for key in _SCHEMA_MAPS:
+        for name, sub in _mapping(schema.get(key)).items():
+            yield from _subschemas((*pointer, key, name), sub)
+    for key in _SCHEMA_LISTS:
+        value = schema.get(key)
+        for i, sub in enumerate(value if isinstance(value, list) else []):
+            yield from _subschemas((*pointer, key, i), sub)
+    for key in _SCHEMA_ONE:
+        if key in schema:
+            yield from _subschemas((*pointer, key), schema[key])
+
+
+def _check_schemas(
+    specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
+) -> list[Problem]:
+    """Each schema against the OpenAPI 3.1 schema dialect; enums are distinct strings."""
+    problems: list[Problem] = []
+    for doc in docs:
+        for root_pointer, root in _schema_roots(doc, sites):
+            try:
+                OAS31Validator.check_schema(root)
+            except SchemaError as error:
+                where = (*root_pointer, *error.absolute_path)
+                problems.append(
+                    doc.problem(where, f"invalid schema: {_short(error.message, 120)}; "
+                                "fix it to match JSON Schema 2020-12")
+                )
+                continue
+            for pointer, schema in _subschemas(root_pointer, root):
+                problems.extend(_enum_problems(doc, pointer, schema))
+    return problems
+
+
+def _enum_problems(doc: SpecDocument, pointer: Pointer, schema: dict[str, Any]) -> list[Problem]:
+    values = schema.get("enum")
+    if not isinstance(values, list):
+        return []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        where = (*pointer, "enum", i)
+        if not isinstance(value, str):
+            problems.append(
+                doc.problem(
+                    where,
+                    f"enum value {_short(value)} is not a string; quote it "
+                    "(enums become str enums)",
+                )
+            )
+        elif value in seen:
+            problems.append(doc.problem(where, f"duplicate enum value {value!r}; remove it"))
+        else:
+            seen.add(value)
+    return problems
+
+
+# ------------------------------------------------------------------------------ examples
+
+
+_DATE_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+)
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def is_lenient_date_time(value: object) -> bool:
+    """RFC 3339 date-time whose seconds may be omitted (``2025-01-01T00:00+08:00``)."""
+    if not isinstance(value, str):
+        return True  # format applies to strings only
+    match = _DATE_TIME.match(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
+    second = int(match.group(6) or 0)
+    try:
+        offset = timedelta(0)
+        if match.group(9):
+            offset = timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone(offset))
+    except ValueError:
+        return False
+    return second <= 60  # a leap second is valid RFC 3339
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    match = _DATE.match(value)
+    if match is None:
+        return False
+    try:
+        datetime(*(int(g) for g in match.groups()))
+    except ValueError:
+        return False
+    return True
+
+
+_format_checker = FormatChecker(formats=())
+_format_checker.checks("date-time")(is_lenient_date_time)
+_format_checker.checks("date")(_is_date)
+
+
+def _no_retrieval(uri: str) -> Resource[Any]:
+    """Never fetch a schema from the network or disk: only loaded documents resolve."""
+    raise NoSuchResource(ref=uri)
+
+
+def _check_examples(
+    specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
+) -> list[Problem]:
+    """Every example (media type, parameter, header, schema) validates against its schema."""
+    registry: Registry[Any] = Registry(retrieve=_no_retrieval).with_resources(  # type: ignore[call-arg]
+        (doc.uri, DRAFT202012.create_resource(doc.data)) for doc in specs.documents.values()
+    )
+
+    def check(
+        doc: SpecDocument,
+        schema_pointer: Pointer,
+        at: Pointer,
+        instance: Any,
+        at_doc: SpecDocument | None = None,
+    ) -> list[Problem]:
+        """Problems of ``instance`` (written at ``at`` in ``at_doc``) against a schema in ``doc``."""
+        schema = {"$ref": f"{doc.uri}#{pointer_text(schema_pointer)}"}
+        validator = Draft202012Validator(
+            schema, registry=registry, format_checker=_format_checker
+        )
+        try:
+            errors = sorted(
+                validator.iter_errors(instance),
+                key=lambda e: (list(map(str, e.absolute_path)), e.message),
+            )
+        except Unresolvable:
+            return []  # the reference check reports it
+        return [
+            (at_doc or doc).problem(
+                at,
+                f"example does not match its schema at {_json_path(error.absolute_path)}: "
+                f"{_example_error(error)}; fix the example or the schema",
+            )
+            for error in errors
+        ]
+
+    problems: list[Problem] = []
+    for site in sites:
+        if "schema" not in site.data:
+            continue
+        schema_pointer = (*site.pointer, "schema")
+        if "example" in site.data:
+            problems += check(
+                site.doc, schema_pointer, (*site.pointer, "example"), site.data["example"]
+            )
+        for name, example in _mapping(site.data.get("examples")).items():
+            resolved = _deref(specs, site.doc, (*site.pointer, "examples", name), example)
+            if resolved is None or not isinstance(resolved[2], dict):
+                continue
+            if "value" in resolved[2]:
+                example_doc, example_pointer, value = resolved
+                at = (*example_pointer, "value")
+                problems += check(site.doc, schema_pointer, at, value["value"], example_doc)
+    for doc in docs:
+        for root_pointer, root in _schema_roots(doc, sites):
+            for pointer, schema in _subschemas(root_pointer, root):
+                if "example" in schema:
+                    problems += check(doc, pointer, (*pointer, "example"), schema["example"])
+                listed = schema.get("examples")
+                for i, value in enumerate(listed if isinstance(listed, list) else []):
+                    problems += check(doc, pointer, (*pointer, "examples", i), value)
+    return problems
+
+
+def _example_error(error: ValidationError) -> str:
+    instance = _short(error.instance, 40)
+    kind = error.validator
+    if kind == "type":
+        return f"{instance} is not of type {_types(error.validator_value)}"
+    if kind == "format":
+        return f"{instance} is not a valid {error.validator_value}"
+    if kind == "enum":
+        return f"{instance} is not one of {_short(error.validator_value, 80)}"
+    return _short(error.message, 120)
+
