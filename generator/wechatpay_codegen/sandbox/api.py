@@ -1,0 +1,176 @@
+"""The :class:`Sandbox` object: specs + keys -> a running local WeChat-Pay-compatible server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..loader import SpecSet, load_specs
+from .keys import SandboxKeys, generate_keys, load_or_create_keys
+from .operations import Operation, RouteTable, build_operations
+from .pipeline import Processor
+from .recording import RecordedRequest
+from .server import SandboxHTTPServer
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_UNSPECIFIED_HOSTS = {"", "0.0.0.0", "::"}  # noqa: S104 - names, not a bind
+
+
+class Sandbox:
+    """A local server that verifies, validates and answers requests as the specs describe.
+
+    ``specs`` is a spec folder (or file) or an already loaded ``SpecSet``. ``keys_dir`` is a key
+    folder, reused when it holds keys and created otherwise; ``None`` keeps fresh keys in memory.
+    ``port=0`` picks a free port. Use as a context manager, or call :meth:`start` / :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        specs: Path | SpecSet,
+        keys_dir: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_connections: int = 64,
+        idle_timeout: float = 30.0,
+        clock_skew: int = 300,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        if isinstance(specs, (str, Path)):
+            specs = load_specs([Path(specs)])
+        self.specs = specs
+        self.operations: tuple[Operation, ...] = tuple(build_operations(specs))
+        self.keys_created = False
+        if keys_dir is None:
+            self.keys: SandboxKeys = generate_keys()
+        else:
+            self.keys, self.keys_created = load_or_create_keys(Path(keys_dir))
+        self.host = host
+        self._requested_port = port
+        self._limits = {
+            "max_body_bytes": max_body_bytes,
+            "max_connections": max_connections,
+            "idle_timeout": idle_timeout,
+        }
+        self._log = log
+        self._stopping = threading.Event()
+        self.processor = Processor(
+            RouteTable(self.operations),
+            self.keys,
+            clock_skew=clock_skew,
+            sleep=lambda seconds: not self._stopping.wait(seconds),
+        )
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind and serve in a background thread. Raises OSError when the address is taken."""
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        self._stopping.clear()
+        server = SandboxHTTPServer(
+            (self.host, self._requested_port),
+            self.processor,
+            max_body_bytes=int(self._limits["max_body_bytes"]),
+            max_connections=int(self._limits["max_connections"]),
+            idle_timeout=float(self._limits["idle_timeout"]),
+            log=self._log,
+        )
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-accept"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection, and join all threads. Idempotent."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()  # wakes delayed requests
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        server.join_threads(timeout=5.0)
+        if thread is not None:
+            thread.join(timeout=5.0)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- addresses and client configuration ------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` (the loopback address when bound to all interfaces)."""
+        host = "127.0.0.1" if self.host in _UNSPECIFIED_HOSTS else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "serial_no": None,
+            "private_key": None,
+            "wechatpay_public_key_id": self.keys.wechatpay_public_key_id,
+            "wechatpay_public_key": self.keys.wechatpay_public_key_pem(),
+            "base_url": self.base_url,
+            "backup_base_url": None,
+        }
+
+    def merchant_config(self) -> dict[str, Any]:
+        """``WeChatPayClient(**cfg)`` arguments for the sandbox's merchant (keys as PEM text)."""
+        config = {"mchid": self.keys.mchid, **self._config()}
+        config["serial_no"] = self.keys.merchant_serial_no
+        config["private_key"] = self.keys.merchant_private_key_pem()
+        return config
+
+    def brand_config(self) -> dict[str, Any]:
+        """``WeChatPayClient(**cfg)`` arguments for the sandbox's brand (keys as PEM text)."""
+        config = {"brand_id": self.keys.brand_id, **self._config()}
+        config["serial_no"] = self.keys.brand_serial_no
+        config["private_key"] = self.keys.brand_private_key_pem()
+        return config
+
+    # -- what was received -----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since start (or the last :meth:`clear`), oldest first."""
+        return self.processor.recorder.snapshot()
+
+    def clear(self) -> None:
+        """Forget recorded requests and reset the ``times=n`` fault counters."""
+        self.processor.clear()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "stopped"
+        return f"<Sandbox {where}, {len(self.operations)} operations>"

@@ -1,0 +1,480 @@
+"""One request in, one :class:`~.responses.Reply` out: the sandbox's checks in order.
+
+1. ``X-Sandbox-Fault`` is parsed (malformed: 400 ``INVALID_REQUEST``); ``drop``/``delay`` act now.
+2. Routing: unknown path 404 ``NOT_FOUND``; known path, other method 405 ``INVALID_REQUEST``
+   with ``Allow``.
+3. Authorization (401 ``SIGN_ERROR``): scheme, identity, serial_no, timestamp skew, the RSA
+   signature over ``METHOD\\nRAW_TARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n``.
+4. ``Wechatpay-Serial`` (400 ``PARAM_ERROR``): required on brand operations; when sent it must
+   be the sandbox's WeChat Pay public key id.
+5. Path parameters, then Content-Type, JSON and the body schema (400, ``detail`` names the field).
+6. Any other fault acts now; otherwise the signed example answer.
+
+Every request is recorded, whatever its outcome, before the reply is written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import unquote
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .crypto import (
+    Authorization,
+    AuthorizationSyntaxError,
+    is_base64,
+    new_nonce,
+    parse_authorization,
+    redact_authorization,
+    request_message,
+    response_message,
+    sign,
+    verify,
+)
+from .faults import AttemptCounter, Fault, FaultSyntaxError, parse_fault
+from .keys import SandboxKeys
+from .operations import AuthRequirement, Operation, RouteTable
+from .recording import Headers, RecordedRequest, Recorder
+from .responses import (
+    DROP,
+    JSON_TYPE,
+    Header,
+    Reply,
+    RequestIds,
+    ResponseSigner,
+    Signed,
+    error_reply,
+)
+from .schemas import Violation, first_violation
+
+STALE_SECONDS = 600
+_WRONG_KEY_ID = "PUB_KEY_ID_0199999999999999999999999999"
+_NOT_JSON = b"<html><body>this is not JSON</body></html>"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A request as read off the wire (``target`` exactly as received)."""
+
+    method: str
+    target: str
+    headers: Headers
+    body: bytes
+    received: float = field(default_factory=time.time)
+
+
+@dataclass
+class _Trace:
+    """What gets recorded about one request besides the request itself."""
+
+    operation_id: str | None = None
+    auth: Authorization | None = None
+    fault: str | None = None
+
+
+class _Rejected(Exception):
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Processor:
+    """The request pipeline, shared by all connection threads (thread-safe)."""
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        keys: SandboxKeys,
+        *,
+        clock_skew: int = 300,
+        sleep: Callable[[float], bool] | None = None,
+    ) -> None:
+        self.routes = routes
+        self.keys = keys
+        self.clock_skew = clock_skew
+        self.sleep = sleep or _plain_sleep
+        self.recorder = Recorder()
+        self.attempts = AttemptCounter()
+        self.ids = RequestIds()
+        self.signer = ResponseSigner(keys.wechatpay_private_key, keys.wechatpay_public_key_id)
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def handle(self, request: Incoming) -> Reply:
+        trace = _Trace()
+        try:
+            reply = self._process(request, trace)
+        except _Rejected as rejected:
+            reply = rejected.reply
+        self.recorder.append(self._record(request, trace, reply))
+        return reply
+
+    def reject(self, request: Incoming, status: int, code: str, message: str) -> Reply:
+        """Record and answer a request refused before the pipeline (framing, size limits)."""
+        reply = self._error(status, code, message)
+        self.recorder.append(self._record(request, _Trace(), reply))
+        return reply
+
+    def clear(self) -> None:
+        self.recorder.clear()
+        self.attempts.clear()
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def _process(self, request: Incoming, trace: _Trace) -> Reply:
+        match = self.routes.match(request.method, request.target.partition("?")[0])
+        op = match.operation
+        trace.operation_id = op.operation_id if op else None
+        trace.auth = _try_parse(request.headers.get("Authorization"))
+        fault, fault_key = self._fault(request)
+        if fault is not None and fault.early and self.attempts.applies(fault, fault_key):
+            trace.fault = fault.spec
+            if fault.kind == "drop" or not self.sleep(fault.delay):
+                return DROP
+        if op is None:
+            if match.allowed:
+                allow = ", ".join(match.allowed)
+                message = f"{request.method} is not allowed on this path (allowed: {allow})"
+                return self._error(405, "INVALID_REQUEST", message, headers=(("Allow", allow),))
+            return self._error(404, "NOT_FOUND", "no API at this path; check the URL")
+        self._check_authorization(op, request)
+        self._check_serial(op, request)
+        self._check_path_params(op, match.raw_params)
+        self._check_body(op, request)
+        if fault is not None and not fault.early and self.attempts.applies(fault, fault_key):
+            trace.fault = fault.spec
+            return self._fault_reply(op, fault)
+        return self._success(op)
+
+    def _fault(self, request: Incoming) -> tuple[Fault | None, tuple[str, ...]]:
+        text = request.headers.get("X-Sandbox-Fault")
+        if text is None:
+            return None, ()
+        try:
+            fault = parse_fault(text)
+        except FaultSyntaxError as exc:
+            message = f"X-Sandbox-Fault: {exc}"
+            raise _Rejected(self._error(400, "INVALID_REQUEST", message)) from None
+        key = AttemptCounter.key(
+            fault,
+            request.headers.get("X-Sandbox-Fault-Key"),
+            request.method,
+            request.target,
+            request.body,
+        )
+        return fault, key
+
+    def _check_authorization(self, op: Operation, request: Incoming) -> None:
+        if not op.auth:
+            return
+        expected = " or ".join(a.scheme for a in op.auth)
+        value = request.headers.get("Authorization")
+        if value is None:
+            self._sign_error(f"Authorization header is missing; this API takes {expected}")
+        try:
+            auth = parse_authorization(value)
+        except AuthorizationSyntaxError as exc:
+            self._sign_error(str(exc))
+        requirement = next((a for a in op.auth if a.scheme == auth.scheme), None)
+        if requirement is None:
+            self._sign_error(
+                f"Authorization scheme {_short(auth.scheme)!r} is not accepted here: "
+                f"{op.operation_id} takes {expected}"
+            )
+        party, identity, serial, public_key = self._party(requirement)
+        needed = (requirement.identity_field, "nonce_str", "timestamp", "serial_no", "signature")
+        for name in needed:
+            if not auth.params.get(name):
+                self._sign_error(f"Authorization lacks {name} (or it is empty)")
+        given = auth.params[requirement.identity_field]
+        if given != identity:
+            self._sign_error(
+                f"{requirement.identity_field} {_short(given)!r} is not the sandbox's "
+                f"{party} ({identity})"
+            )
+        if auth.params["serial_no"] != serial:
+            self._sign_error(
+                f"serial_no {_short(auth.params['serial_no'])!r} is not the certificate serial "
+                f"number of the sandbox's {party} key ({serial})"
+            )
+        timestamp = auth.params["timestamp"]
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+            self._sign_error(f"timestamp {_short(timestamp)!r} is not Unix time in seconds")
+        skew = abs(int(time.time()) - int(timestamp))
+        if skew > self.clock_skew:
+            self._sign_error(
+                f"timestamp {timestamp} is {skew} s away from the sandbox clock "
+                f"(allowed: {self.clock_skew} s); sign with the current time"
+            )
+        if not is_base64(auth.signature):
+            self._sign_error("signature is not valid Base64")
+        message = request_message(
+            request.method, request.target, timestamp, auth.params["nonce_str"], request.body
+        )
+        if not verify(public_key, message, auth.signature):
+            self._sign_error(
+                f"signature does not verify with the {party} key (serial_no {serial}); the string "
+                "to sign is METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n, here for "
+                f"{request.method} {_short(request.target, 200)!r} and a "
+                f"{len(request.body)}-byte body"
+            )
+
+    def _party(self, requirement: AuthRequirement) -> tuple[str, str, str, rsa.RSAPublicKey]:
+        keys = self.keys
+        if requirement.is_brand:
+            return "brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key
+        return "merchant", keys.mchid, keys.merchant_serial_no, keys.merchant_public_key
+
+    def _check_serial(self, op: Operation, request: Incoming) -> None:
+        serial = request.headers.get("Wechatpay-Serial")
+        expected = self.keys.wechatpay_public_key_id
+        if serial is None:
+            if op.serial_required:
+                issue = f"is required on this API: send the WeChat Pay public key id ({expected})"
+                self._param_error("Wechatpay-Serial " + issue, "Wechatpay-Serial", issue, "header")
+            return
+        if serial != expected:
+            whose = "brand" if op.is_brand else "merchant"
+            issue = f"is not the WeChat Pay public key id of this {whose} ({expected})"
+            self._param_error(
+                f"Wechatpay-Serial {_short(serial)!r} {issue}",
+                "Wechatpay-Serial",
+                issue,
+                "header",
+                value=serial,
+            )
+
+    def _check_path_params(self, op: Operation, raw_params: dict[str, str]) -> None:
+        for param in op.params:
+            raw = raw_params.get(param.name, "")
+            try:
+                value = unquote(raw, errors="strict")
+            except UnicodeDecodeError:
+                issue = "is not percent-encoded UTF-8"
+                self._param_error(f"path parameter {param.name} {issue}", param.name, issue, "path")
+            if param.validator is None:
+                continue
+            instance: Any = value
+            if param.number_type is not None:
+                try:
+                    instance = int(value) if param.number_type == "integer" else float(value)
+                except ValueError:
+                    issue = f"must be of type {param.number_type}"
+                    self._param_error(
+                        f"path parameter {param.name} {issue}", param.name, issue, "path", value
+                    )
+            violation = first_violation(param.validator, instance)
+            if violation is not None:
+                self._param_error(
+                    f"path parameter {param.name} {violation.issue}",
+                    param.name,
+                    violation.issue,
+                    "path",
+                    value,
+                )
+
+    def _check_body(self, op: Operation, request: Incoming) -> None:
+        body = request.body
+        if not op.takes_body:
+            if body:
+                issue = "must be empty: this API takes no request body"
+                self._param_error(f"request body {issue}", "", issue, "body")
+            return
+        if not body:
+            if op.body_required:
+                issue = "is required: send the JSON request body"
+                self._param_error(f"request body {issue}", "", issue, "body")
+            return
+        content_type = request.headers.get("Content-Type", "")
+        mime, _, params = content_type.partition(";")
+        charset = params.strip().lower()
+        if mime.strip().lower() != "application/json" or charset not in ("", "charset=utf-8"):
+            issue = "must be application/json (optionally with charset=utf-8)"
+            raise _Rejected(
+                self._error(
+                    400,
+                    "INVALID_REQUEST",
+                    f"Content-Type {issue}",
+                    _detail("Content-Type", issue, "header", content_type),
+                )
+            )
+        try:
+            instance = json.loads(
+                body.decode("utf-8"),
+                object_pairs_hook=_no_duplicates,
+                parse_constant=_no_constant,
+            )
+        except UnicodeDecodeError:
+            self._param_error("request body is not UTF-8", "", "is not UTF-8", "body")
+        except ValueError as exc:
+            issue = f"is not valid JSON ({_short(str(exc), 120)})"
+            self._param_error(f"request body {issue}", "", issue, "body")
+        if op.body_validator is None:
+            return
+        violation = first_violation(op.body_validator, instance)
+        if violation is not None:
+            self._violation(violation)
+
+    # -- replies ---------------------------------------------------------------------------
+
+    def _success(self, op: Operation) -> Reply:
+        signed = self.signer.sign(op.example)
+        headers = self.signer.headers(signed, op.signature_type)
+        return self._signed_reply(op.status, headers, op.example)
+
+    def _signed_reply(self, status: int, headers: list[Header], body: bytes) -> Reply:
+        headers.append(("Request-ID", self.ids.next(status)))
+        if body:
+            headers.append(("Content-Type", JSON_TYPE))
+        return Reply(status, tuple(headers), body)
+
+    def _fault_reply(self, op: Operation, fault: Fault) -> Reply:
+        if fault.kind == "status":
+            extra: tuple[Header, ...] = ()
+            if fault.retry_after is not None:
+                extra = (("Retry-After", str(fault.retry_after)),)
+            message = f"injected by X-Sandbox-Fault: {fault.spec}"
+            return self._error(fault.status, fault.error_code(), message, headers=extra)
+        body, status = op.example, op.status
+        now = int(time.time())
+        signer = self.signer
+        if fault.kind == "stale-timestamp":
+            signed = signer.sign_fresh(body, now - STALE_SECONDS)
+        elif fault.kind == "bad-signature":
+            nonce = new_nonce()
+            wrong = sign(signer.key, response_message(str(now), nonce, body + b" "))
+            signed = Signed(str(now), nonce, wrong)
+        elif fault.kind == "signtest":
+            signed = signer.sign(body)
+            probe = "WECHATPAY/SIGNTEST/" + signed.signature
+            signed = Signed(signed.timestamp, signed.nonce, probe)
+        else:
+            signed = signer.sign(body)
+        headers = signer.headers(signed, op.signature_type)
+        if fault.kind == "wrong-serial":
+            headers = [(k, _WRONG_KEY_ID if k == "Wechatpay-Serial" else v) for k, v in headers]
+        elif fault.kind == "missing-headers":
+            headers = [(k, v) for k, v in headers if k not in fault.missing]
+        elif fault.kind == "tamper-body":
+            body, status = (_tamper(body), status) if body else (b"{}", 200)
+        elif fault.kind == "not-json":
+            signed = signer.sign(_NOT_JSON)
+            headers = signer.headers(signed, op.signature_type)
+            body, status = _NOT_JSON, 200
+        return self._signed_reply(status, headers, body)
+
+    def _error(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        detail: dict[str, Any] | None = None,
+        headers: tuple[Header, ...] = (),
+    ) -> Reply:
+        return error_reply(status, code, message, self.ids.next(status), detail, headers)
+
+    def _sign_error(self, message: str) -> NoReturn:
+        raise _Rejected(self._error(401, "SIGN_ERROR", message))
+
+    def _param_error(
+        self, message: str, field: str, issue: str, location: str, value: Any = None
+    ) -> NoReturn:
+        detail = _detail(field, issue, location, value)
+        raise _Rejected(self._error(400, "PARAM_ERROR", message, detail))
+
+    def _violation(self, violation: Violation) -> NoReturn:
+        detail: dict[str, Any] = {"field": violation.pointer}
+        if violation.has_value:
+            detail["value"] = violation.value
+        detail["issue"] = violation.issue
+        detail["location"] = "body"
+        where = f"field {violation.pointer}" if violation.pointer else "request body"
+        message = f"{where} {violation.issue}"
+        raise _Rejected(self._error(400, "PARAM_ERROR", message, detail))
+
+    # -- recording -------------------------------------------------------------------------
+
+    def _record(self, request: Incoming, trace: _Trace, reply: Reply) -> RecordedRequest:
+        headers = Headers(
+            (name, redact_authorization(value) if name.lower() == "authorization" else value)
+            for name, value in request.headers.items_list()
+        )
+        params = trace.auth.params if trace.auth else {}
+        identity = params.get("mchid", params.get("brand_id"))
+        return RecordedRequest(
+            time=request.received,
+            method=request.method,
+            target=request.target,
+            headers=headers,
+            body=request.body,
+            operation_id=trace.operation_id,
+            auth_scheme=trace.auth.scheme if trace.auth else None,
+            identity=identity,
+            serial_no=params.get("serial_no"),
+            nonce=params.get("nonce_str"),
+            timestamp=params.get("timestamp"),
+            status=None if reply.drop else reply.status,
+            error_code=reply.error_code,
+            error_message=reply.error_message,
+            fault=trace.fault,
+            response_headers=Headers(reply.headers),
+            response_body=reply.body,
+        )
+
+
+def _plain_sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True
+
+
+def _try_parse(value: str | None) -> Authorization | None:
+    if value is None:
+        return None
+    try:
+        return parse_authorization(value)
+    except AuthorizationSyntaxError:
+        return None
+
+
+def _detail(field: str, issue: str, location: str, value: Any = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"field": field}
+    if value is not None:
+        detail["value"] = value
+    detail["issue"] = issue
+    detail["location"] = location
+    return detail
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {_short(key)!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _tamper(body: bytes) -> bytes:
+    """Change one byte, keeping the JSON valid: the last digit or letter moves to another one."""
+    data = bytearray(body)
+    for index in range(len(data) - 1, -1, -1):
+        char = data[index]
+        if 0x30 <= char <= 0x39:
+            data[index] = 0x30 + (char - 0x30 + 1) % 10
+            return bytes(data)
+        if 0x61 <= char <= 0x7A or 0x41 <= char <= 0x5A:
+            data[index] = char ^ 0x20  # swap case
+            return bytes(data)
+    return bytes(data) + b" "
