@@ -7,16 +7,15 @@ unusable key folders and addresses that cannot be bound.
 
 from __future__ import annotations
 
-import importlib
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..loader import Problem, SpecLoadError, SpecSet, load_specs
+from ..loader import SpecLoadError, SpecSet, load_specs
+from ..validate import validate_specs
 from .api import Sandbox
 from .keys import (
     BRAND_KEY_FILE,
@@ -32,16 +31,6 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def _validate(specs: SpecSet) -> list[Problem]:
-    """The validator's problems, when the validator module is present."""
-    try:
-        module = importlib.import_module("wechatpay_codegen.validate")
-    except ModuleNotFoundError:
-        return []
-    validate: Callable[[SpecSet], list[Problem]] | None = getattr(module, "validate_specs", None)
-    return list(validate(specs)) if validate is not None else []
 
 
 def client_snippet(keys: SandboxKeys, base_url: str, *, brand: bool) -> str:
@@ -103,7 +92,7 @@ def _load(specs: Path) -> SpecSet | None:
         for problem in exc.problems:
             _err(str(problem))
         return None
-    problems = _validate(spec_set)
+    problems = validate_specs(spec_set)
     if problems:
         for problem in problems:
             _err(str(problem))
