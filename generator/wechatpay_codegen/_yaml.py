@@ -38,8 +38,10 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 
-_constructor = SafeConstructor()
-_resolver = yaml.resolver.Resolver()
+# PyYAML's stubs leave these untyped; we only call their scalar converters.
+_constructor: Any = SafeConstructor()
+_resolver: Any = yaml.resolver.Resolver()
+_Scalar: Any = ScalarNode
 
 
 class YamlError(Exception):
@@ -98,12 +100,12 @@ _plain_cache: dict[str, Any] = {}
 
 
 def _plain_scalar(value: str) -> Any:
-    """Resolve an untagged plain scalar the YAML 1.1 way PyYAML does (``yes`` is True, ``0x1f`` 31)."""
+    """Resolve an untagged plain scalar as PyYAML does (YAML 1.1: ``yes`` is True, ``0x1f`` 31)."""
     try:
         return _plain_cache[value]
     except KeyError:
         pass
-    tag = _resolver.resolve(ScalarNode, value, (True, False))
+    tag: str = _resolver.resolve(ScalarNode, value, (True, False))
     result = _tagged_scalar(tag, value)
     if len(_plain_cache) < 100_000:
         _plain_cache[value] = result
@@ -116,11 +118,11 @@ def _tagged_scalar(tag: str, value: str) -> Any:
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return _constructor.construct_yaml_bool(ScalarNode(tag, value))
+        return _constructor.construct_yaml_bool(_Scalar(tag, value))
     if tag == _INT:
-        return _constructor.construct_yaml_int(ScalarNode(tag, value))
+        return _constructor.construct_yaml_int(_Scalar(tag, value))
     if tag == _FLOAT:
-        return _constructor.construct_yaml_float(ScalarNode(tag, value))
+        return _constructor.construct_yaml_float(_Scalar(tag, value))
     if tag == _MERGE:
         raise ValueError("YAML merge keys (<<) are not supported; write the keys out")
     raise ValueError(f"unsupported YAML tag {tag}; use plain JSON-compatible values")
@@ -160,7 +162,7 @@ def _from_marked(exc: yaml.MarkedYAMLError) -> YamlError:
     )
 
 
-def _compose(loader: yaml.SafeLoader) -> ParsedYaml:
+def _compose(loader: Any) -> ParsedYaml:
     get_event = loader.get_event
     event = get_event()  # StreamStartEvent
     event = get_event()
@@ -226,7 +228,8 @@ def _compose(loader: yaml.SafeLoader) -> ParsedYaml:
                 refs.append((pointer, value))
         else:
             if top.pointer is not None:
-                positions[(*top.pointer, len(top.value))] = pos
+                item_pointer = (*top.pointer, len(top.value))
+                positions[item_pointer] = pos
             top.value.append(value)
 
     while not done:
@@ -244,7 +247,7 @@ def _compose(loader: yaml.SafeLoader) -> ParsedYaml:
             add(value, _mark(event))
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             is_map = kind is yaml.MappingStartEvent
-            if event.tag is not None and event.tag != "!" and event.tag != (_MAP if is_map else _SEQ):
+            if event.tag not in (None, "!", _MAP if is_map else _SEQ):
                 raise YamlError(
                     *_mark(event),
                     f"unsupported YAML tag {event.tag}; use plain JSON-compatible values",

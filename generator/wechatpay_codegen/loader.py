@@ -51,7 +51,7 @@ class Location:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the specs; ``str()`` gives ``file:line:col: what is wrong; what to do``."""
+    """One thing wrong with the specs: ``str()`` is ``file:line:col: what is wrong; what to do``."""
 
     location: Location
     message: str
@@ -80,7 +80,7 @@ class SpecDocument:
     refs: list[tuple[Pointer, str]] = field(default_factory=list, repr=False)
 
     def location(self, pointer: Sequence[str | int]) -> Location:
-        """Where ``pointer`` is written (a mapping entry: its key), or its nearest known ancestor."""
+        """Where ``pointer`` is written (for a mapping entry: its key), or its nearest ancestor."""
         key = tuple(pointer)
         positions = self.positions
         while key:
@@ -166,9 +166,7 @@ class SpecSet:
             here = (doc.display, pointer)
             if here in seen:
                 chain = " -> ".join(f"{d}#{pointer_text(p)}" for d, p in [*seen, here])
-                raise self._fail(
-                    doc, (*pointer, "$ref"), f"$ref cycle: {chain}; break the cycle"
-                )
+                raise self._fail(doc, (*pointer, "$ref"), f"$ref cycle: {chain}; break the cycle")
             seen.append(here)
             doc, pointer, value = self.resolve(doc, value["$ref"], at=(*pointer, "$ref"))
         return doc, pointer, value
@@ -215,9 +213,7 @@ def load_specs(paths: Sequence[Path]) -> SpecSet:
         path = Path(given)
         if path.is_dir():
             roots.append(path.resolve())
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()
-            )
+            found = sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
             if not found:
                 problems.append(
                     _file_problem(path, "folder has no .yaml or .yml files; name a spec folder")
@@ -272,7 +268,7 @@ def _display(path: Path) -> str:
     """``path`` relative to the working directory when it lies below it, else absolute."""
     absolute = Path(os.path.abspath(path))
     cwd = Path.cwd()
-    for candidate, base in ((absolute, Path(os.path.abspath(cwd))), (path.resolve(), cwd.resolve())):
+    for candidate, base in ((absolute, cwd), (path.resolve(), cwd.resolve())):
         try:
             return candidate.relative_to(base).as_posix()
         except ValueError:
@@ -290,11 +286,11 @@ def _load_file(path: Path) -> tuple[SpecDocument | None, list[Problem]]:
         if size > MAX_FILE_BYTES:
             return None, [_too_big(path, size)]
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = handle.read(size + 1)  # read(n) allocates n bytes up front: ask for what is there
     except OSError as exc:
         return None, [_file_problem(path, f"cannot read the file ({exc.strerror}); check it")]
-    if len(raw) > MAX_FILE_BYTES:  # grew since stat
-        return None, [_too_big(path, len(raw))]
+    if len(raw) > size:
+        return None, [_file_problem(path, "the file changed while being read; run again")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

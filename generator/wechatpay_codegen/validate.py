@@ -1,6 +1,6 @@
 """``wechatpay-codegen validate``: OpenAPI 3.1 validity plus the rules the generator relies on.
 
-Every problem is one line, ``file:line:col: what is wrong; what to do``, placed on the node at fault.
+Every problem is one line, ``file:line:col: what is wrong; what to do``, on the node at fault.
 Checks run in two stages: each document's shape (version, required keys, the OpenAPI 3.1 schema
 from openapi-spec-validator), then, on the documents whose shape is sound, the semantic rules
 (references, cycles, operation ids, security, media types, path parameters, enums, examples).
@@ -18,8 +18,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+    Draft202012Validator,
+    FormatChecker,
+)
+from jsonschema.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+    SchemaError,
+    ValidationError,
+)
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
@@ -285,9 +291,7 @@ def _check_cycles(specs: SpecSet, docs: list[SpecDocument]) -> list[Problem]:
     for component in _cyclic_components(graph):
         cycle = _shortest_cycle(graph, component)
         first_ref = next(ptr for target, ptr in graph[cycle[0]] if target == cycle[1])
-        problems.append(
-            specs.documents[cycle[0][0]].problem(first_ref, _cycle_message(cycle))
-        )
+        problems.append(specs.documents[cycle[0][0]].problem(first_ref, _cycle_message(cycle)))
     return problems
 
 
@@ -719,7 +723,7 @@ def _first_difference(a: Any, b: Any, at: Pointer) -> Pointer | None:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             found = _first_difference(x, y, (*at, i))
             if found is not None:
                 return found
@@ -830,9 +834,7 @@ def _subschemas(pointer: Pointer, schema: Any) -> Iterator[tuple[Pointer, dict[s
             yield from _subschemas((*pointer, key), schema[key])
 
 
-def _check_schemas(
-    specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
-) -> list[Problem]:
+def _check_schemas(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
     """Each schema against the OpenAPI 3.1 schema dialect; enums are distinct strings."""
     problems: list[Problem] = []
     for doc in docs:
@@ -842,8 +844,11 @@ def _check_schemas(
             except SchemaError as error:
                 where = (*root_pointer, *error.absolute_path)
                 problems.append(
-                    doc.problem(where, f"invalid schema: {_short(error.message, 120)}; "
-                                "fix it to match JSON Schema 2020-12")
+                    doc.problem(
+                        where,
+                        f"invalid schema: {_short(error.message, 120)}; "
+                        "fix it to match JSON Schema 2020-12",
+                    )
                 )
                 continue
             for pointer, schema in _subschemas(root_pointer, root):
@@ -859,7 +864,15 @@ def _enum_problems(doc: SpecDocument, pointer: Pointer, schema: dict[str, Any]) 
     seen: set[str] = set()
     for i, value in enumerate(values):
         where = (*pointer, "enum", i)
-        if not isinstance(value, str):
+        if isinstance(value, bool):
+            problems.append(
+                doc.problem(
+                    where,
+                    f"enum value {str(value).lower()} is not a string (YAML reads unquoted "
+                    "yes/no/on/off/true/false as booleans); quote it",
+                )
+            )
+        elif not isinstance(value, str):
             problems.append(
                 doc.problem(
                     where,
@@ -910,7 +923,7 @@ def _is_date(value: object) -> bool:
     if match is None:
         return False
     try:
-        datetime(*(int(g) for g in match.groups()))
+        datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return False
     return True
@@ -923,12 +936,10 @@ _format_checker.checks("date")(_is_date)
 
 def _no_retrieval(uri: str) -> Resource[Any]:
     """Never fetch a schema from the network or disk: only loaded documents resolve."""
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(uri)
 
 
-def _check_examples(
-    specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
-) -> list[Problem]:
+def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
     """Every example (media type, parameter, header, schema) validates against its schema."""
     registry: Registry[Any] = Registry(retrieve=_no_retrieval).with_resources(  # type: ignore[call-arg]
         (doc.uri, DRAFT202012.create_resource(doc.data)) for doc in specs.documents.values()
@@ -941,11 +952,9 @@ def _check_examples(
         instance: Any,
         at_doc: SpecDocument | None = None,
     ) -> list[Problem]:
-        """Problems of ``instance`` (written at ``at`` in ``at_doc``) against a schema in ``doc``."""
+        """Problems of ``instance`` (at ``at`` in ``at_doc``) against a schema in ``doc``."""
         schema = {"$ref": f"{doc.uri}#{pointer_text(schema_pointer)}"}
-        validator = Draft202012Validator(
-            schema, registry=registry, format_checker=_format_checker
-        )
+        validator = Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
         try:
             errors = sorted(
                 validator.iter_errors(instance),
@@ -1000,4 +1009,3 @@ def _example_error(error: ValidationError) -> str:
     if kind == "enum":
         return f"{instance} is not one of {_short(error.validator_value, 80)}"
     return _short(error.message, 120)
-
