@@ -11,15 +11,15 @@ Only what the operations reach is modelled: a schema no operation uses produces 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import ir
 from .loader import Location, Problem, SpecDocument, SpecLoadError, SpecSet
 from .naming import (
-    NamingError,
     Namespace,
+    NamingError,
     attribute_name,
     class_name,
     constant_name,
@@ -743,15 +743,29 @@ class _Builder:
         return ir.RateLimit(limit=limit, per=per, scope=scope)
 
     def servers(self, ops: list[_Node]) -> tuple[str, str | None]:
+        """The spec's primary and backup domains (the first operation file that lists any)."""
         for op in ops:
-            urls = [
-                s.get("url")
-                for s in op.doc.data.get("servers") or []
-                if isinstance(s, dict) and isinstance(s.get("url"), str)
-            ]
+            urls: list[str] = []
+            for server in _Node(op.doc, (), op.doc.data).child("servers").elements():
+                url = server.child("url").data
+                if isinstance(url, str):
+                    urls.append(url)
             if urls:
                 return urls[0], urls[1] if len(urls) > 1 else None
         return "https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com"
+
+    def reachable(self, roots: Iterable[str]) -> set[str]:
+        """Names of the models reachable from ``roots`` through fields."""
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.models:
+                continue
+            seen.add(name)
+            for field in self.models[name].fields:
+                todo.extend(field.type.referenced())
+        return seen
 
     # -- everything ----------------------------------------------------------------------------
 
@@ -759,9 +773,13 @@ class _Builder:
         op_nodes = list(self.operations())
         operations = [op for op in map(self.build_operation, op_nodes) if op is not None]
         primary, backup = self.servers(op_nodes)
+        in_request = self.reachable(op.body_model for op in operations if op.body_model)
         return ir.API(
             operations=tuple(sorted(operations, key=lambda o: o.name)),
-            models=tuple(self.models[name] for name in sorted(self.models)),
+            models=tuple(
+                replace(self.models[name], in_request=name in in_request)
+                for name in sorted(self.models)
+            ),
             enums=tuple(self.enums[name] for name in sorted(self.enums)),
             primary_server=primary,
             backup_server=backup,

@@ -80,7 +80,7 @@ class Constraints:
 
 @dataclass(frozen=True)
 class TypeRef:
-    """The type of one value: ``name`` for ``enum``/``model`` (a class name), ``items`` for arrays."""
+    """The type of one value; ``name`` is the class of an enum or model, ``items`` an array's."""
 
     kind: TypeKind
     name: str | None = None
@@ -127,6 +127,7 @@ class Model:
     description: str
     fields: tuple[Field, ...]
     rules: Rules
+    in_request: bool = False  # reachable from a request body: gets a validator
 
 
 @dataclass(frozen=True)

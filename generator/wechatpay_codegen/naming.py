@@ -41,15 +41,15 @@ __all__ = [
     "snake_case",
 ]
 
-# A fixed list (not ``dir(builtins)``) so the output does not depend on the generator's Python version.
+# A fixed list, not ``dir(builtins)``: the output must not depend on the generator's Python.
 BUILTINS: frozenset[str] = frozenset(
     """
     abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod
-    compile complex copyright credits delattr dict dir divmod enumerate eval exec exit filter float
-    format frozenset getattr globals hasattr hash help hex id input int isinstance issubclass iter
-    len license list locals map max memoryview min next object oct open ord pow print property quit
-    range repr reversed round set setattr slice sorted staticmethod str sum super tuple type vars zip
-    Ellipsis NotImplemented
+    compile complex copyright credits delattr dict dir divmod enumerate eval exec exit filter
+    float format frozenset getattr globals hasattr hash help hex id input int isinstance
+    issubclass iter len license list locals map max memoryview min next object oct open ord pow
+    print property quit range repr reversed round set setattr slice sorted staticmethod str sum
+    super tuple type vars zip Ellipsis NotImplemented
     """.split()
 )
 

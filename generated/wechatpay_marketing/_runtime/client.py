@@ -1,0 +1,606 @@
+"""The shared client core, and the sync and async base classes the generated clients extend.
+
+One implementation of a call: build the request once (target, body bytes, headers), then per attempt
+sign afresh, send, verify every 2xx, map errors, and decide on retries and failover. It is
+written as a generator (:meth:`_ClientBase._flow`) yielding "send this" / "sleep this long" steps,
+so the sync and async clients differ only in how they carry out those two steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import platform
+import sys
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar, Final, Literal, TypeVar, cast
+
+import httpx
+
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    RequestValidationError,
+    ResponseTooLargeError,
+    WeChatPayError,
+    make_status_error,
+)
+from .keys import KeyInput, PublicKey, load_private_key, load_public_key
+from .log import configure_from_env, logger
+from .request import check_extra_headers, render_path, serialize_body
+from .response import Response
+from .retries import RETRY_STATUSES, RetryPolicy
+from .signing import SCHEMES, Signer, check_token
+from .transport import (
+    RawResponse,
+    SendAction,
+    SleepAction,
+    TransportFailure,
+    send_async,
+    send_sync,
+)
+from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
+
+__all__ = [
+    "DEFAULT_BACKUP_BASE_URL",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "AsyncAPIClient",
+    "Operation",
+    "Response",
+    "SyncAPIClient",
+]
+
+DEFAULT_BASE_URL: Final = "https://api.mch.weixin.qq.com"
+DEFAULT_BACKUP_BASE_URL: Final = "https://api2.mch.weixin.qq.com"
+DEFAULT_TIMEOUT: Final = 10.0
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
+
+_SyncT = TypeVar("_SyncT", bound="SyncAPIClient")
+_AsyncT = TypeVar("_AsyncT", bound="AsyncAPIClient")
+
+_Step = SendAction | SleepAction
+_Outcome = RawResponse | TransportFailure | None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What the generated code knows about one endpoint."""
+
+    operation_id: str
+    method: str
+    path: str  # template, e.g. "/v3/marketing/busifavor/stocks/{stock_id}/budget"
+    auth_scheme: Literal["merchant", "brand"]
+    has_body: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """A base URL split into what goes to httpx (origin) and what is signed (path prefix)."""
+
+    origin: str  # "https://api.mch.weixin.qq.com"
+    prefix: str  # "" or "/some/prefix"
+
+    @property
+    def display(self) -> str:
+        return self.origin + self.prefix
+
+
+def _parse_base_url(value: object, what: str) -> _Base:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{what} must be a URL string such as {DEFAULT_BASE_URL!r}")
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"{what} is not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"{what} must be an http:// or https:// URL with a host")
+    if url.query or url.fragment or url.userinfo:
+        raise ConfigurationError(f"{what} must not contain a query, fragment or credentials")
+    origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+    prefix = url.raw_path.decode("ascii").rstrip("/")
+    return _Base(origin, prefix)
+
+
+def _user_agent(package: str, version: str) -> str:
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    system = platform.system() or "unknown"
+    return f"{package}/{version} Python/{python} {system}"
+
+
+def _config_token(value: object, what: str) -> str:
+    try:
+        return check_token(value, what)
+    except RequestValidationError as exc:
+        raise ConfigurationError(f"{what} {exc.reason}") from None
+
+
+def _positive_number(value: object, what: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(f"{what} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _retry_count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"{what} must be an int >= 0, got {value!r}")
+    return value
+
+
+class _ClientBase:
+    """Configuration, request building and the attempt loop shared by both clients."""
+
+    _package_name: ClassVar[str] = "wechatpay-marketing"
+    _package_version: ClassVar[str] = "0"
+    #: Backoff timing; a class attribute so tests (and users) can shorten it.
+    _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+
+    def __init__(
+        self,
+        *,
+        mchid: str | None = None,
+        brand_id: str | None = None,
+        serial_no: str,
+        private_key: KeyInput,
+        wechatpay_public_key_id: str,
+        wechatpay_public_key: KeyInput,
+        base_url: str = DEFAULT_BASE_URL,
+        backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+        wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        configure_from_env()
+        if (mchid is None) == (brand_id is None):
+            raise ConfigurationError(
+                "pass exactly one of mchid= (merchant and service-provider APIs, /v3/...) or "
+                "brand_id= (brand APIs, /brand/...)" + ("; got both" if mchid is not None else "")
+            )
+        scheme: Literal["merchant", "brand"] = "merchant" if mchid is not None else "brand"
+        identity = _config_token(mchid if mchid is not None else brand_id, SCHEMES[scheme][1])
+        serial = _config_token(serial_no, "serial_no")
+        key_id = _config_token(wechatpay_public_key_id, "wechatpay_public_key_id")
+        self._signer = Signer(scheme, identity, serial, load_private_key(private_key))
+
+        public_keys: dict[str, PublicKey] = {key_id: load_public_key(wechatpay_public_key)}
+        for extra_id, extra_key in (wechatpay_public_keys or {}).items():
+            extra_id = _config_token(extra_id, "wechatpay_public_keys key")
+            loaded = load_public_key(extra_key, what=f"wechatpay_public_keys[{extra_id!r}]")
+            known = public_keys.get(extra_id)
+            if known is not None and not known.same_key(loaded):
+                raise ConfigurationError(
+                    f"wechatpay_public_keys[{extra_id!r}] differs from wechatpay_public_key "
+                    "for the same id"
+                )
+            public_keys[extra_id] = loaded
+        if (
+            isinstance(max_clock_skew, bool)
+            or not isinstance(max_clock_skew, int)
+            or (max_clock_skew <= 0)
+        ):
+            raise ConfigurationError("max_clock_skew must be a positive int of seconds")
+        self._verifier = ResponseVerifier(public_keys, max_clock_skew=max_clock_skew)
+
+        self._bases = [_parse_base_url(base_url, "base_url")]
+        if backup_base_url is not None:
+            self._bases.append(_parse_base_url(backup_base_url, "backup_base_url"))
+        self.timeout = _positive_number(timeout, "timeout")
+        self._httpx_timeout = httpx.Timeout(self.timeout)
+        self.max_retries = _retry_count(max_retries, "max_retries")
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or (max_response_bytes <= 0)
+        ):
+            raise ConfigurationError("max_response_bytes must be a positive int")
+        self.max_response_bytes = max_response_bytes
+
+        self._headers: dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": _user_agent(self._package_name, self._package_version),
+            "Wechatpay-Serial": key_id,
+            # Bodies are small JSON; identity keeps the size limit meaningful (no zip bombs).
+            "Accept-Encoding": "identity",
+        }
+        self._headers_with_body = {**self._headers, "Content-Type": "application/json"}
+
+    # -- introspection -------------------------------------------------------------------------
+
+    @property
+    def auth_scheme(self) -> Literal["merchant", "brand"]:
+        return self._signer.scheme
+
+    @property
+    def base_url(self) -> str:
+        return self._bases[0].display
+
+    @property
+    def backup_base_url(self) -> str | None:
+        return self._bases[1].display if len(self._bases) > 1 else None
+
+    def __repr__(self) -> str:
+        field = SCHEMES[self._signer.scheme][1]
+        return (
+            f"{type(self).__name__}({field}={self._signer.identity!r}, "
+            f"serial_no={self._signer.serial_no!r}, base_url={self.base_url!r})"
+        )
+
+    # -- one call ------------------------------------------------------------------------------
+
+    def _flow(
+        self,
+        op: Operation,
+        path_params: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+        max_retries: int | None,
+        timeout: float | None,
+    ) -> Generator[_Step, _Outcome, Response]:
+        """Every attempt of one call. Raises before the first yield if the call is invalid."""
+        signer = self._signer
+        if op.auth_scheme != signer.scheme:
+            needed = SCHEMES[op.auth_scheme][1]
+            have = SCHEMES[signer.scheme][1]
+            raise WeChatPayError(
+                f"{op.operation_id} is a {op.auth_scheme} API and needs a client created with "
+                f"{needed}=; this client was created with {have}="
+            )
+        target = render_path(op.path, path_params)
+        if op.has_body:
+            content: bytes | None = serialize_body(body if body is not None else {})
+            headers = self._headers_with_body
+        elif body is not None:
+            raise RequestValidationError("", f"{op.operation_id} takes no request body")
+        else:
+            content, headers = None, self._headers
+        if extra_headers:
+            headers = _merge_headers(headers, check_extra_headers(extra_headers))
+        retries = (
+            self.max_retries if max_retries is None else _retry_count(max_retries, "max_retries")
+        )
+        if timeout is None:
+            seconds, httpx_timeout = self.timeout, self._httpx_timeout
+        else:
+            seconds = _positive_number(timeout, "timeout")
+            httpx_timeout = httpx.Timeout(seconds)
+
+        method = op.method.upper()
+        signed_body = content if content is not None else b""
+        attempts = retries + 1
+        base_index = 0
+        url: httpx.URL | None = None
+        for attempt in range(1, attempts + 1):
+            base = self._bases[base_index]
+            canonical = base.prefix + target
+            if url is None:
+                url = _url_for(base, canonical)
+            send_headers = dict(headers)
+            send_headers["Authorization"] = signer.authorization(method, canonical, signed_body)
+            started = time.perf_counter()
+            outcome = yield SendAction(
+                method, url, send_headers, content, seconds, httpx_timeout, self.max_response_bytes
+            )
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            last = attempt == attempts
+
+            if isinstance(outcome, TransportFailure):
+                reason = _describe_failure(outcome)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s failed: %s (attempt %d, %.1f ms)",
+                        method,
+                        canonical,
+                        reason,
+                        attempt,
+                        elapsed_ms,
+                    )
+                if not outcome.retryable or last:
+                    raise _connection_error(outcome, method, canonical, base, seconds)
+                if outcome.failover and base_index + 1 < len(self._bases):
+                    base_index += 1
+                    url = None
+                    logger.info(
+                        "failing over from %s to the backup %s after %s",
+                        base.display,
+                        self._bases[base_index].display,
+                        reason,
+                    )
+                delay, _ = self._retry_policy.delay(attempt - 1, None)
+                logger.info(
+                    "retrying %s %s (attempt %d of %d) after %s, in %.2f s",
+                    method,
+                    canonical,
+                    attempt + 1,
+                    attempts,
+                    reason,
+                    delay,
+                )
+                yield SleepAction(delay)
+                continue
+
+            assert outcome is not None
+            status = outcome.status_code
+            request_id = outcome.headers.get("Request-ID")
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d request_id=%s (attempt %d, %.1f ms)",
+                    method,
+                    canonical,
+                    status,
+                    request_id,
+                    attempt,
+                    elapsed_ms,
+                )
+            if 200 <= status < 300:
+                if outcome.too_large:
+                    raise ResponseTooLargeError(
+                        self.max_response_bytes, request_id=request_id, status_code=status
+                    )
+                self._verifier.verify(
+                    outcome.headers, outcome.content, request_id=request_id, status_code=status
+                )
+                return Response(status, outcome.headers, outcome.content, request_id)
+
+            error = make_status_error(
+                status, outcome.content, request_id=request_id, headers=outcome.headers
+            )
+            if status not in RETRY_STATUSES or last:
+                raise error
+            delay, from_header = self._retry_policy.delay(
+                attempt - 1, outcome.headers.get("Retry-After")
+            )
+            logger.info(
+                "retrying %s %s (attempt %d of %d) after HTTP %d request_id=%s, in %.2f s%s",
+                method,
+                canonical,
+                attempt + 1,
+                attempts,
+                status,
+                request_id,
+                delay,
+                " (Retry-After)" if from_header else "",
+            )
+            yield SleepAction(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    lowered = {name.lower() for name in extra}
+    merged = {name: value for name, value in base.items() if name.lower() not in lowered}
+    merged.update(extra)
+    return merged
+
+
+def _url_for(base: _Base, target: str) -> httpx.URL:
+    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one)."""
+    url = httpx.URL(base.origin + target)
+    if url.raw_path != target.encode("ascii"):
+        raise RequestValidationError("", f"the request target {target!r} would not be sent as is")
+    return url
+
+
+def _describe_failure(failure: TransportFailure) -> str:
+    kind = type(failure.error).__name__
+    text = str(failure.error)
+    return f"{kind}: {text}" if text else kind
+
+
+def _connection_error(
+    failure: TransportFailure, method: str, target: str, base: _Base, timeout: float
+) -> APIConnectionError:
+    where = f"{method} {base.display}{target[len(base.prefix):]}"
+    if failure.timed_out:
+        error: APIConnectionError = APITimeoutError(
+            f"{where} timed out (timeout {timeout:g} s): {_describe_failure(failure)}"
+        )
+    else:
+        error = APIConnectionError(f"{where} failed: {_describe_failure(failure)}")
+    error.__cause__ = failure.error
+    return error
+
+
+class SyncAPIClient(_ClientBase):
+    """Base of the generated ``WeChatPayClient`` (blocking, on ``httpx.Client``)."""
+
+    def __init__(
+        self,
+        *,
+        mchid: str | None = None,
+        brand_id: str | None = None,
+        serial_no: str,
+        private_key: KeyInput,
+        wechatpay_public_key_id: str,
+        wechatpay_public_key: KeyInput,
+        base_url: str = DEFAULT_BASE_URL,
+        backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+        wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ConfigurationError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
+                + (
+                    " (use the async client with an httpx.AsyncClient)"
+                    if isinstance(http_client, httpx.AsyncClient)
+                    else ""
+                )
+            )
+        super().__init__(
+            mchid=mchid,
+            brand_id=brand_id,
+            serial_no=serial_no,
+            private_key=private_key,
+            wechatpay_public_key_id=wechatpay_public_key_id,
+            wechatpay_public_key=wechatpay_public_key,
+            base_url=base_url,
+            backup_base_url=backup_base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_clock_skew=max_clock_skew,
+            wechatpay_public_keys=wechatpay_public_keys,
+            max_response_bytes=max_response_bytes,
+        )
+        self._owns_http = http_client is None
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(timeout=self._httpx_timeout, follow_redirects=False)
+        )
+
+    def _request(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        if self._http.is_closed:
+            raise WeChatPayError("this client is closed")
+        flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
+        step = next(flow)
+        while True:
+            outcome: _Outcome
+            if isinstance(step, SleepAction):
+                time.sleep(step.seconds)
+                outcome = None
+            else:
+                outcome = send_sync(self._http, step)
+            try:
+                step = flow.send(outcome)
+            except StopIteration as done:
+                return cast(Response, done.value)
+
+    def close(self) -> None:
+        """Close the connection pool (not a user-supplied ``http_client``)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _SyncT) -> _SyncT:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncAPIClient(_ClientBase):
+    """Base of the generated ``AsyncWeChatPayClient`` (asyncio, on ``httpx.AsyncClient``)."""
+
+    def __init__(
+        self,
+        *,
+        mchid: str | None = None,
+        brand_id: str | None = None,
+        serial_no: str,
+        private_key: KeyInput,
+        wechatpay_public_key_id: str,
+        wechatpay_public_key: KeyInput,
+        base_url: str = DEFAULT_BASE_URL,
+        backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+        wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+                + (
+                    " (use the sync client with an httpx.Client)"
+                    if isinstance(http_client, httpx.Client)
+                    else ""
+                )
+            )
+        super().__init__(
+            mchid=mchid,
+            brand_id=brand_id,
+            serial_no=serial_no,
+            private_key=private_key,
+            wechatpay_public_key_id=wechatpay_public_key_id,
+            wechatpay_public_key=wechatpay_public_key,
+            base_url=base_url,
+            backup_base_url=backup_base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_clock_skew=max_clock_skew,
+            wechatpay_public_keys=wechatpay_public_keys,
+            max_response_bytes=max_response_bytes,
+        )
+        self._owns_http = http_client is None
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self._httpx_timeout, follow_redirects=False)
+        )
+
+    async def _request(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        if self._http.is_closed:
+            raise WeChatPayError("this client is closed")
+        flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
+        step = next(flow)
+        while True:
+            outcome: _Outcome
+            if isinstance(step, SleepAction):
+                await asyncio.sleep(step.seconds)
+                outcome = None
+            else:
+                outcome = await send_async(self._http, step)
+            try:
+                step = flow.send(outcome)
+            except StopIteration as done:
+                return cast(Response, done.value)
+
+    async def close(self) -> None:
+        """Close the connection pool (not a user-supplied ``http_client``)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    aclose = close
+
+    async def __aenter__(self: _AsyncT) -> _AsyncT:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

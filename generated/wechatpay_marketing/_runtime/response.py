@@ -1,0 +1,49 @@
+"""A verified response: what ``_request`` returns once the signature checked out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from .errors import APIResponseValidationError
+
+__all__ = ["Response"]
+
+
+class Response:
+    """A 2xx response whose signature was verified. ``content`` is the raw body bytes."""
+
+    __slots__ = ("content", "headers", "request_id", "status_code")
+
+    def __init__(
+        self, status_code: int, headers: httpx.Headers, content: bytes, request_id: str | None
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.request_id = request_id
+
+    def json(self) -> Any:
+        """The parsed JSON body; ``None`` for an empty 204.
+
+        Raises :class:`APIResponseValidationError` (with the request id) if the body is not JSON.
+        """
+        if not self.content and self.status_code == 204:
+            return None
+        try:
+            return json.loads(self.content)
+        except (ValueError, RecursionError) as exc:
+            reason = "too deeply nested" if isinstance(exc, RecursionError) else "not valid JSON"
+            raise APIResponseValidationError(
+                f"HTTP {self.status_code} response body is {reason}",
+                request_id=self.request_id,
+                status_code=self.status_code,
+            ) from None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Response {self.status_code} request_id={self.request_id!r} "
+            f"{len(self.content)} bytes>"
+        )

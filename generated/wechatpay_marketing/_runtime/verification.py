@@ -1,0 +1,116 @@
+"""Verifying a 2xx response (204 included) before any of its data is used.
+
+Message: ``TIMESTAMP\\nNONCE\\nRAW_BODY\\n`` over the raw body bytes as received. The key is the
+WeChat Pay public key whose id equals ``Wechatpay-Serial``; the timestamp must be within
+``max_clock_skew`` seconds of the local clock. Any failure raises
+:class:`SignatureVerificationError`; probe signatures (``WECHATPAY/SIGNTEST/...``) are not
+special-cased: they simply fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from .errors import SignatureVerificationError
+from .keys import PublicKey
+
+__all__ = ["DEFAULT_MAX_CLOCK_SKEW", "ResponseVerifier"]
+
+DEFAULT_MAX_CLOCK_SKEW: Final = 300
+
+_SIGNATURE_TYPES: Final = frozenset({"WECHATPAY2-SHA256-RSA2048", "WECHATPAY-BRAND-SHA256-RSA2048"})
+_MAX_TIMESTAMP_DIGITS: Final = 12
+_MAX_SIGNATURE_CHARS: Final = 2048
+
+
+class ResponseVerifier:
+    """Checks WeChat Pay response signatures against a fixed set of public keys (by id)."""
+
+    __slots__ = ("_clock", "_keys", "max_clock_skew")
+
+    def __init__(
+        self,
+        public_keys: Mapping[str, PublicKey],
+        *,
+        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not public_keys:
+            raise ValueError("at least one WeChat Pay public key is needed to verify responses")
+        self._keys = dict(public_keys)
+        self.max_clock_skew = max_clock_skew
+        self._clock = clock
+
+    def verify(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        request_id: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        """Raise :class:`SignatureVerificationError` unless the response is authentic and fresh.
+
+        ``headers`` must look names up case-insensitively (``httpx.Headers`` does).
+        """
+        timestamp = headers.get("Wechatpay-Timestamp")
+        nonce = headers.get("Wechatpay-Nonce")
+        signature = headers.get("Wechatpay-Signature")
+        serial = headers.get("Wechatpay-Serial")
+
+        def fail(reason: str) -> SignatureVerificationError:
+            return SignatureVerificationError(
+                reason, request_id=request_id, status_code=status_code
+            )
+
+        for name, value in (
+            ("Wechatpay-Timestamp", timestamp),
+            ("Wechatpay-Nonce", nonce),
+            ("Wechatpay-Signature", signature),
+            ("Wechatpay-Serial", serial),
+        ):
+            if not value:
+                raise fail(f"missing {name} header")
+        assert timestamp and nonce and signature and serial  # narrowed by the loop above
+
+        signature_type = headers.get("Wechatpay-Signature-Type")
+        if signature_type is not None and signature_type not in _SIGNATURE_TYPES:
+            raise fail(f"unsupported Wechatpay-Signature-Type {signature_type[:64]!r}")
+
+        key = self._keys.get(serial)
+        if key is None:
+            raise fail(
+                f"unknown Wechatpay-Serial {serial[:64]!r} (not the configured WeChat Pay public "
+                "key id, nor in wechatpay_public_keys)"
+            )
+
+        if (
+            not (timestamp.isascii() and timestamp.isdigit())
+            or len(timestamp) > _MAX_TIMESTAMP_DIGITS
+        ):
+            raise fail("Wechatpay-Timestamp is not a Unix time in seconds")
+        skew = abs(int(self._clock()) - int(timestamp))
+        if skew >= self.max_clock_skew:
+            raise fail(
+                f"Wechatpay-Timestamp is {skew} s away from the local clock "
+                f"(limit {self.max_clock_skew} s): stale or replayed response, or a wrong clock"
+            )
+
+        if len(signature) > _MAX_SIGNATURE_CHARS:
+            raise fail("Wechatpay-Signature is too long")
+        try:
+            raw_signature = base64.b64decode(signature.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise fail("Wechatpay-Signature is not valid Base64") from None
+
+        try:
+            nonce_bytes = nonce.encode("utf-8")
+        except UnicodeEncodeError:
+            raise fail("Wechatpay-Nonce is not valid text") from None
+        message = b"".join((timestamp.encode(), b"\n", nonce_bytes, b"\n", body, b"\n"))
+        if not key.verify(raw_signature, message):
+            raise fail("signature does not match the response")
