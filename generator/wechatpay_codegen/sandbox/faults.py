@@ -160,6 +160,12 @@ def _missing_headers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _normalized(part: str) -> str:
+    """``" Times = 2 "`` -> ``"times=2"``: names lower case, values as given, no blanks."""
+    name, eq, arg = part.partition("=")
+    return name.strip().lower() + eq + re.sub(r"\s+", "", arg)
+
+
 def parse_fault(value: str) -> Fault:
     """Parse an X-Sandbox-Fault header value (see the module docstring for the grammar)."""
     parts = [part.strip() for part in value.split(";")]
@@ -220,7 +226,7 @@ def parse_fault(value: str) -> Fault:
             raise FaultSyntaxError(
                 f"unknown modifier {name!r} for {head_name} (allowed: {allowed})"
             )
-    spec = ";".join(re.sub(r"\s+", "", p.lower()) for p in parts)
+    spec = ";".join(_normalized(part) for part in parts)
     return Fault(kind=kind, spec=spec, **fields)  # type: ignore[arg-type]
 
 

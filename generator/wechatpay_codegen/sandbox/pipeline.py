@@ -109,12 +109,13 @@ class Processor:
     # -- entry point -----------------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
+        generation = self.recorder.generation
         trace = _Trace()
         try:
             reply = self._process(request, trace)
         except _Rejected as rejected:
             reply = rejected.reply
-        self.recorder.append(self._record(request, trace, reply))
+        self.recorder.append(self._record(request, trace, reply), generation)
         return reply
 
     def reject(self, request: Incoming, status: int, code: str, message: str) -> Reply:

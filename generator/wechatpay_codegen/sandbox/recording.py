@@ -80,15 +80,27 @@ class RecordedRequest:
 
 
 class Recorder:
-    """A thread-safe, append-only list of requests."""
+    """A thread-safe, append-only list of requests.
+
+    :meth:`clear` starts a new generation: a request that arrived before it (say, one still
+    sleeping in a ``delay`` fault) is not recorded when it finishes after it, so one test's slow
+    request never shows up in the next test's list.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[RecordedRequest] = []
+        self._generation = 0
 
-    def append(self, item: RecordedRequest) -> None:
+    @property
+    def generation(self) -> int:
         with self._lock:
-            self._items.append(item)
+            return self._generation
+
+    def append(self, item: RecordedRequest, generation: int | None = None) -> None:
+        with self._lock:
+            if generation is None or generation == self._generation:
+                self._items.append(item)
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:
@@ -97,3 +109,4 @@ class Recorder:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._generation += 1

@@ -133,7 +133,7 @@ def _describe(error: ValidationError) -> Violation:
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         extras = [name for name in instance if name not in known]
         if extras:
-            return Violation(json_pointer([*path, extras[0]]), "is not a field of this object")
+            return Violation(json_pointer([*path, extras[0]]), "is not an allowed field")
     messages = {
         "type": f"must be of type {expected}",
         "enum": f"must be one of {expected}",
