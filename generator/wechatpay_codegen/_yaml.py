@@ -140,7 +140,14 @@ def parse_yaml(text: str) -> ParsedYaml:
         return _compose(loader)
     except yaml.MarkedYAMLError as exc:
         raise _from_marked(exc) from None
-    except yaml.YAMLError as exc:  # e.g. ReaderError: no mark, only a position
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids: no mark, a position
+        position = exc.position
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        raise YamlError(
+            line, col, f"invalid YAML: {_one_line(exc.reason)} (#x{exc.character:04x}); remove it"
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every other error carries a mark
         raise YamlError(1, 1, f"invalid YAML: {_one_line(str(exc))}; fix the file") from None
     finally:
         loader.dispose()

@@ -17,7 +17,6 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-
 from wechatpay_codegen.loader import SpecLoadError, load_specs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,9 +101,11 @@ def test_file_over_the_size_cap_is_refused(tmp_path: Path) -> None:
 def test_nesting_200_deep_is_refused(tmp_path: Path) -> None:
     spec = tmp_path / "deep.yaml"
     nested = "".join("  " * i + f"level{i}:\n" for i in range(200)) + "  " * 200 + "end: 1\n"
-    spec.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\nx-deep:\n"
-                    + "".join("  " + line + "\n" for line in nested.splitlines()),
-                    encoding="utf-8")
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\nx-deep:\n"
+        + "".join("  " + line + "\n" for line in nested.splitlines()),
+        encoding="utf-8",
+    )
     result = run_validate(spec)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
