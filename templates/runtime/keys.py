@@ -151,12 +151,12 @@ def load_public_key(value: KeyInput, *, what: str = "wechatpay_public_key") -> P
             f"{what}: got a private key; pass the WeChat Pay public key (it verifies responses)"
         )
     data = _read(value, what)
+    if _is_pem(data) and b"PRIVATE KEY-----" in data:
+        raise ConfigurationError(
+            f"{what}: got a private key; pass the WeChat Pay public key (pub_key.pem)"
+        )
     try:
         if _is_pem(data):
-            if b"PRIVATE KEY-----" in data:
-                raise ConfigurationError(
-                    f"{what}: got a private key; pass the WeChat Pay public key (pub_key.pem)"
-                )
             if b"CERTIFICATE-----" in data:
                 key: object = x509.load_pem_x509_certificate(data).public_key()
             else:

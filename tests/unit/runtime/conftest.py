@@ -11,7 +11,7 @@ import importlib
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -67,8 +67,8 @@ def rt(runtime_root: Path) -> SimpleNamespace:
 
 @dataclass(frozen=True)
 class KeyPair:
-    private: rsa.RSAPrivateKey
-    private_pem: str
+    private: rsa.RSAPrivateKey = field(repr=False)
+    private_pem: str = field(repr=False)
     public_pem: str
     private_path: Path
     public_path: Path
@@ -136,17 +136,24 @@ def backup_server(merchant_key: KeyPair, wechatpay_key: KeyPair) -> Iterator[Sig
         yield srv
 
 
+@pytest.fixture(scope="session")
+def loaded_keys(rt: SimpleNamespace, merchant_key: KeyPair, wechatpay_key: KeyPair) -> SimpleNamespace:
+    """The keys parsed once (parsing and checking an RSA private key takes ~40 ms)."""
+    return SimpleNamespace(
+        private=rt.keys.load_private_key(merchant_key.private_pem),
+        public=rt.keys.load_public_key(wechatpay_key.public_pem),
+    )
+
+
 @pytest.fixture
-def client_kwargs(
-    merchant_key: KeyPair, wechatpay_key: KeyPair, server: SignedServer
-) -> dict[str, Any]:
+def client_kwargs(loaded_keys: SimpleNamespace, server: SignedServer) -> dict[str, Any]:
     """Constructor arguments of a merchant client pointed at ``server`` with no backup."""
     return {
         "mchid": MERCHANT_ID,
         "serial_no": SERIAL_NO,
-        "private_key": merchant_key.private_pem,
+        "private_key": loaded_keys.private,
         "wechatpay_public_key_id": WECHATPAY_KEY_ID,
-        "wechatpay_public_key": wechatpay_key.public_pem,
+        "wechatpay_public_key": loaded_keys.public,
         "base_url": server.base_url,
         "backup_base_url": None,
         "timeout": 5.0,
