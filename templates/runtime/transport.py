@@ -24,10 +24,10 @@ import httpx
 
 __all__ = [
     "RawResponse",
-    "default_ssl_context",
     "SendAction",
     "SleepAction",
     "TransportFailure",
+    "default_ssl_context",
     "send_async",
     "send_sync",
 ]

@@ -36,7 +36,9 @@ def runtime_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     package = root / PACKAGE
     package.mkdir()
     (package / "__init__.py").write_text('"""Stand-in for the generated package."""\n')
-    shutil.copytree(RUNTIME_SOURCE, package / "_runtime", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        RUNTIME_SOURCE, package / "_runtime", ignore=shutil.ignore_patterns("__pycache__")
+    )
     sys.path.insert(0, str(root))
     yield root
     sys.path.remove(str(root))
@@ -62,7 +64,9 @@ def rt(runtime_root: Path) -> SimpleNamespace:
         "transport",
         "log",
     ]
-    return SimpleNamespace(package=_module(runtime_root, ""), **{n: _module(runtime_root, n) for n in names})
+    return SimpleNamespace(
+        package=_module(runtime_root, ""), **{n: _module(runtime_root, n) for n in names}
+    )
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,9 @@ def backup_server(merchant_key: KeyPair, wechatpay_key: KeyPair) -> Iterator[Sig
 
 
 @pytest.fixture(scope="session")
-def loaded_keys(rt: SimpleNamespace, merchant_key: KeyPair, wechatpay_key: KeyPair) -> SimpleNamespace:
+def loaded_keys(
+    rt: SimpleNamespace, merchant_key: KeyPair, wechatpay_key: KeyPair
+) -> SimpleNamespace:
     """The keys parsed once (parsing and checking an RSA private key takes ~40 ms)."""
     return SimpleNamespace(
         private=rt.keys.load_private_key(merchant_key.private_pem),
@@ -167,7 +173,9 @@ def fast_policy(rt: SimpleNamespace) -> Any:
 
 
 @pytest.fixture
-def make_client(rt: SimpleNamespace, client_kwargs: dict[str, Any], fast_policy: Any) -> Iterator[Any]:
+def make_client(
+    rt: SimpleNamespace, client_kwargs: dict[str, Any], fast_policy: Any
+) -> Iterator[Any]:
     """Factory of sync clients (closed at teardown) with fast backoff."""
     made: list[Any] = []
 

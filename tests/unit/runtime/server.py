@@ -72,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between header and body writes
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _handle(self) -> None:
@@ -220,11 +220,8 @@ class SignedServer:
         authorization = lower.get("authorization", "")
         scheme, _, rest = authorization.partition(" ")
         auth = dict(_FIELD.findall(rest))
-        message = (
-            f"{method}\n{target}\n{auth.get('timestamp', '')}\n{auth.get('nonce_str', '')}\n".encode()
-            + body
-            + b"\n"
-        )
+        timestamp, nonce = auth.get("timestamp", ""), auth.get("nonce_str", "")
+        message = f"{method}\n{target}\n{timestamp}\n{nonce}\n".encode() + body + b"\n"
         try:
             self.client_public_key.verify(
                 base64.b64decode(auth.get("signature", "")),

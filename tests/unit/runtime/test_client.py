@@ -18,10 +18,16 @@ import pytest
 from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair
 from .server import Reply, SignedServer
 
-BODY = {"target_max_coupons": 3000, "current_max_coupons": 2000, "modify_budget_request_no": "预算-1002"}
+BODY = {
+    "target_max_coupons": 3000,
+    "current_max_coupons": 2000,
+    "modify_budget_request_no": "预算-1002",
+}
 
 
-def modify_budget(client: Any, ops: SimpleNamespace, stock_id: str = "9856888", **kwargs: Any) -> Any:
+def modify_budget(
+    client: Any, ops: SimpleNamespace, stock_id: str = "9856888", **kwargs: Any
+) -> Any:
     return client._request(
         ops.modify_budget, path_params={"stock_id": stock_id}, body=BODY, **kwargs
     )
@@ -66,7 +72,9 @@ def test_merchant_call_sends_signed_exact_bytes(
     assert request.headers["content-type"] == "application/json"
     assert request.headers["wechatpay-serial"] == WECHATPAY_KEY_ID
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert re.fullmatch(rf"wechatpay-marketing/\S+ Python/{python} \S+", request.headers["user-agent"])
+    assert re.fullmatch(
+        rf"wechatpay-marketing/\S+ Python/{python} \S+", request.headers["user-agent"]
+    )
 
     assert response.status_code == 200
     assert response.json() == {"stock_id": "a b/券", "state": "已更新"}
@@ -111,7 +119,10 @@ def test_brand_call_without_body_and_a_verified_204(
 
 @pytest.mark.parametrize(
     ("credentials", "op_name", "words"),
-    [({"mchid": MERCHANT_ID}, "submit", "brand_id="), ({"mchid": None, "brand_id": BRAND_ID}, "modify_budget", "mchid=")],
+    [
+        ({"mchid": MERCHANT_ID}, "submit", "brand_id="),
+        ({"mchid": None, "brand_id": BRAND_ID}, "modify_budget", "mchid="),
+    ],
 )
 def test_scheme_mismatch_is_refused_before_sending(
     rt: SimpleNamespace,
@@ -124,7 +135,9 @@ def test_scheme_mismatch_is_refused_before_sending(
 ) -> None:
     client = make_client(**credentials)
     with pytest.raises(rt.errors.WeChatPayError, match=words):
-        client._request(getattr(ops, op_name), path_params={"plan_id": "1", "stock_id": "1"}, body=None)
+        client._request(
+            getattr(ops, op_name), path_params={"plan_id": "1", "stock_id": "1"}, body=None
+        )
     assert server.requests == []
 
 
@@ -186,7 +199,14 @@ def test_a_body_for_a_bodiless_operation_is_refused(
 
 @pytest.mark.parametrize(
     "failure",
-    [Reply(status=429), Reply(status=500), Reply(status=502), Reply(status=503), Reply(status=504), Reply(drop=True)],
+    [
+        Reply(status=429),
+        Reply(status=500),
+        Reply(status=502),
+        Reply(status=503),
+        Reply(status=504),
+        Reply(drop=True),
+    ],
     ids=["429", "500", "502", "503", "504", "dropped-connection"],
 )
 def test_retries_sign_afresh_with_identical_bodies(
@@ -207,7 +227,9 @@ def test_retries_sign_afresh_with_identical_bodies(
 def test_retries_stop_at_max_retries(
     rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
-    server.script(*[Reply(status=503, body=b'{"code":"SERVICE_UNAVAILABLE","message":"busy"}')] * 10)
+    server.script(
+        *[Reply(status=503, body=b'{"code":"SERVICE_UNAVAILABLE","message":"busy"}')] * 10
+    )
     with pytest.raises(rt.errors.InternalServerError) as info:
         modify_budget(make_client(), ops)
     assert len(server.requests) == 3  # default max_retries=2
@@ -225,7 +247,16 @@ def test_retries_stop_at_max_retries(
     assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize(("status", "name"), [(400, "BadRequestError"), (401, "AuthenticationError"), (403, "PermissionDeniedError"), (404, "NotFoundError"), (409, "APIStatusError")])
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (403, "PermissionDeniedError"),
+        (404, "NotFoundError"),
+        (409, "APIStatusError"),
+    ],
+)
 def test_other_4xx_are_not_retried(
     rt: SimpleNamespace,
     make_client: Callable[..., Any],
@@ -290,10 +321,15 @@ def test_remaining_attempts_stay_on_the_backup(
 
 
 def test_failover_after_a_timeout_before_any_response(
-    make_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer, silent_port: int
+    make_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    backup_server: SignedServer,
+    silent_port: int,
 ) -> None:
     client = make_client(
-        base_url=f"http://127.0.0.1:{silent_port}", backup_base_url=backup_server.base_url, timeout=0.5
+        base_url=f"http://127.0.0.1:{silent_port}",
+        backup_base_url=backup_server.base_url,
+        timeout=0.5,
     )
     modify_budget(client, ops)
     assert len(backup_server.requests) == 1
@@ -354,7 +390,18 @@ def test_timeout_is_reported_as_api_timeout_error(
         Reply(override={"Wechatpay-Signature": "WECHATPAY/SIGNTEST/QUFBQQ=="}),
         Reply(sign=False),
     ],
-    ids=["no-signature", "no-timestamp", "no-nonce", "no-serial", "wrong-serial", "stale", "future", "tampered", "signtest", "unsigned"],
+    ids=[
+        "no-signature",
+        "no-timestamp",
+        "no-nonce",
+        "no-serial",
+        "wrong-serial",
+        "stale",
+        "future",
+        "tampered",
+        "signtest",
+        "unsigned",
+    ],
 )
 def test_unverifiable_2xx_raises_and_is_not_retried(
     rt: SimpleNamespace,
@@ -387,7 +434,11 @@ def test_unverifiable_2xx_raises_and_is_not_retried(
 
 
 def test_extra_public_keys_by_serial(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer, other_key: KeyPair, wechatpay_key: KeyPair
+    make_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+    other_key: KeyPair,
+    wechatpay_key: KeyPair,
 ) -> None:
     """A response signed with a legacy platform certificate key, selected by its serial."""
     platform_serial = "7132D72A03E93CDDF8C03BBD1F37EEDF7D9D9F3A"
@@ -446,7 +497,9 @@ def test_declared_oversized_2xx_is_refused_before_reading(
     assert time.monotonic() - started < 2  # did not wait for 50 MiB that never come
 
 
-def test_default_response_limit_is_ten_mebibytes(rt: SimpleNamespace, make_client: Callable[..., Any]) -> None:
+def test_default_response_limit_is_ten_mebibytes(
+    rt: SimpleNamespace, make_client: Callable[..., Any]
+) -> None:
     assert make_client().max_response_bytes == 10 * 1024 * 1024
 
 
@@ -511,10 +564,13 @@ def test_keep_alive_reuses_the_connection(
     assert len(ports) == 1
 
 
-def test_client_repr_shows_no_secrets(make_client: Callable[..., Any], merchant_key: KeyPair, server: SignedServer) -> None:
+def test_client_repr_shows_no_secrets(
+    make_client: Callable[..., Any], merchant_key: KeyPair, server: SignedServer
+) -> None:
     client = make_client()
     text = repr(client)
     assert text == (
-        f"SyncAPIClient(mchid='{MERCHANT_ID}', serial_no='{SERIAL_NO}', base_url='{server.base_url}')"
+        f"SyncAPIClient(mchid='{MERCHANT_ID}', serial_no='{SERIAL_NO}', "
+        f"base_url='{server.base_url}')"
     )
     assert "PRIVATE" not in text

@@ -56,7 +56,9 @@ def test_body_is_compact_utf8_json(rt: SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("body", [{"a": float("nan")}, {"a": object()}, {"a": "\udc80"}])
-def test_unserializable_body_is_a_validation_error(rt: SimpleNamespace, body: dict[str, object]) -> None:
+def test_unserializable_body_is_a_validation_error(
+    rt: SimpleNamespace, body: dict[str, object]
+) -> None:
     with pytest.raises(rt.errors.RequestValidationError, match="not serializable as JSON"):
         rt.request.serialize_body(body)
 

@@ -1,4 +1,4 @@
-"""Request signing: known answers from the openssl command line, both schemes, exact header format."""
+"""Request signing: known answers from the openssl command line, both schemes, exact format."""
 
 from __future__ import annotations
 

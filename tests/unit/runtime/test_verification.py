@@ -25,7 +25,9 @@ def sign(key: KeyPair, timestamp: int, nonce: str, body: bytes) -> str:
 
 @pytest.fixture
 def signed_headers(wechatpay_key: KeyPair) -> Callable[..., httpx.Headers]:
-    def make(body: bytes, *, timestamp: int = NOW, key: KeyPair | None = None, **extra: str) -> httpx.Headers:
+    def make(
+        body: bytes, *, timestamp: int = NOW, key: KeyPair | None = None, **extra: str
+    ) -> httpx.Headers:
         nonce = "c5ac7061fccab6bf3e254dcf98995b8c"
         headers = {
             "Wechatpay-Timestamp": str(timestamp),
@@ -46,7 +48,9 @@ def verifier(rt: SimpleNamespace, wechatpay_key: KeyPair) -> Any:
     return rt.verification.ResponseVerifier({WECHATPAY_KEY_ID: key}, clock=lambda: NOW + 0.9)
 
 
-def reason_of(rt: SimpleNamespace, verifier: Any, headers: httpx.Headers, body: bytes, status: int) -> str:
+def reason_of(
+    rt: SimpleNamespace, verifier: Any, headers: httpx.Headers, body: bytes, status: int
+) -> str:
     with pytest.raises(rt.errors.SignatureVerificationError) as info:
         verifier.verify(headers, body, request_id="REQ-1", status_code=status)
     error = info.value
@@ -108,7 +112,9 @@ def test_max_clock_skew_is_configurable(
     rt: SimpleNamespace, wechatpay_key: KeyPair, signed_headers: Callable[..., httpx.Headers]
 ) -> None:
     key = rt.keys.load_public_key(wechatpay_key.public_pem)
-    strict = rt.verification.ResponseVerifier({WECHATPAY_KEY_ID: key}, max_clock_skew=60, clock=lambda: NOW)
+    strict = rt.verification.ResponseVerifier(
+        {WECHATPAY_KEY_ID: key}, max_clock_skew=60, clock=lambda: NOW
+    )
     strict.verify(signed_headers(b"", timestamp=NOW - 59), b"")
     with pytest.raises(rt.errors.SignatureVerificationError):
         strict.verify(signed_headers(b"", timestamp=NOW - 60), b"")
@@ -118,7 +124,10 @@ def test_max_clock_skew_is_configurable(
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"Wechatpay-Serial": "PUB_KEY_ID_0000000000000000000000000000"}, "unknown Wechatpay-Serial"),
+        (
+            {"Wechatpay-Serial": "PUB_KEY_ID_0000000000000000000000000000"},
+            "unknown Wechatpay-Serial",
+        ),
         ({"Wechatpay-Timestamp": "17e8"}, "not a Unix time"),
         ({"Wechatpay-Timestamp": "-1700000000"}, "not a Unix time"),
         ({"Wechatpay-Timestamp": "１７００００００００".encode()}, "not a Unix time"),  # fullwidth
@@ -153,7 +162,10 @@ def test_tampered_body_fails(
     body = BODIES[status]
     headers = signed_headers(body)
     tampered = body.replace(b"12000", b"12001") if body else b"{}"
-    assert reason_of(rt, verifier, headers, tampered, status) == "signature does not match the response"
+    assert (
+        reason_of(rt, verifier, headers, tampered, status)
+        == "signature does not match the response"
+    )
 
 
 @pytest.mark.parametrize("status", [200, 204])
@@ -192,7 +204,9 @@ def test_a_mapping_of_serials_to_keys_is_accepted(
         },
         clock=lambda: NOW,
     )
-    verifier.verify(signed_headers(b"{}", key=other_key, **{"Wechatpay-Serial": platform_serial}), b"{}")
+    verifier.verify(
+        signed_headers(b"{}", key=other_key, **{"Wechatpay-Serial": platform_serial}), b"{}"
+    )
     verifier.verify(signed_headers(b"{}"), b"{}")
     # The serial selects the key: other_key's signature under the public key id fails.
     with pytest.raises(rt.errors.SignatureVerificationError):
