@@ -65,7 +65,7 @@ def prepare_modify_budget(
     target_max_coupons_by_day: int | None = None,
     current_max_coupons_by_day: int | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Path parameters and validated wire body of a modify_budget call.
+    """Path parameters and validated wire body for modify_budget.
 
     Raises RequestValidationError naming the first field that breaks the spec.
     """
@@ -80,7 +80,7 @@ def prepare_modify_budget(
         }
     )
     validate_modify_budget_request(body, "")
-    path_params = {
+    path_params: dict[str, str] = {
         "stock_id": stock_id,
     }
     return path_params, body
@@ -90,12 +90,12 @@ def prepare_submit_delivery_plan(
     *,
     plan_id: str,
 ) -> tuple[dict[str, str], None]:
-    """Path parameters and validated wire body of a submit_delivery_plan call.
+    """Path parameters and validated wire body for submit_delivery_plan.
 
     Raises RequestValidationError naming the first field that breaks the spec.
     """
     _v.parameter(plan_id, "plan_id", _v.string())
-    path_params = {
+    path_params: dict[str, str] = {
         "plan_id": plan_id,
     }
     return path_params, None
@@ -106,7 +106,7 @@ def prepare_update_delivery_plan(
     plan_id: str,
     modify_content: PlanModifyContent | Mapping[str, Any],
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Path parameters and validated wire body of a update_delivery_plan call.
+    """Path parameters and validated wire body for update_delivery_plan.
 
     Raises RequestValidationError naming the first field that breaks the spec.
     """
@@ -117,7 +117,7 @@ def prepare_update_delivery_plan(
         }
     )
     validate_update_delivery_plan_request(body, "")
-    path_params = {
+    path_params: dict[str, str] = {
         "plan_id": plan_id,
     }
     return path_params, body
@@ -135,7 +135,7 @@ def prepare_update_stock_bundle(
     notify_config: NotifyConfig | Mapping[str, Any] | None = None,
     store_scope: StockStoreScope | str | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Path parameters and validated wire body of a update_stock_bundle call.
+    """Path parameters and validated wire body for update_stock_bundle.
 
     Raises RequestValidationError naming the first field that breaks the spec.
     """
@@ -153,7 +153,7 @@ def prepare_update_stock_bundle(
         }
     )
     validate_update_stock_bundle_request(body, "")
-    path_params = {
+    path_params: dict[str, str] = {
         "product_coupon_id": product_coupon_id,
         "stock_bundle_id": stock_bundle_id,
     }

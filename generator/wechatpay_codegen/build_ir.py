@@ -742,18 +742,6 @@ class _Builder:
             return None
         return ir.RateLimit(limit=limit, per=per, scope=scope)
 
-    def servers(self, ops: list[_Node]) -> tuple[str, str | None]:
-        """The spec's primary and backup domains (the first operation file that lists any)."""
-        for op in ops:
-            urls: list[str] = []
-            for server in _Node(op.doc, (), op.doc.data).child("servers").elements():
-                url = server.child("url").data
-                if isinstance(url, str):
-                    urls.append(url)
-            if urls:
-                return urls[0], urls[1] if len(urls) > 1 else None
-        return "https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com"
-
     def reachable(self, roots: Iterable[str]) -> set[str]:
         """Names of the models reachable from ``roots`` through fields."""
         seen: set[str] = set()
@@ -772,7 +760,6 @@ class _Builder:
     def build(self) -> ir.API:
         op_nodes = list(self.operations())
         operations = [op for op in map(self.build_operation, op_nodes) if op is not None]
-        primary, backup = self.servers(op_nodes)
         in_request = self.reachable(op.body_model for op in operations if op.body_model)
         return ir.API(
             operations=tuple(sorted(operations, key=lambda o: o.name)),
@@ -781,8 +768,6 @@ class _Builder:
                 for name in sorted(self.models)
             ),
             enums=tuple(self.enums[name] for name in sorted(self.enums)),
-            primary_server=primary,
-            backup_server=backup,
         )
 
 

@@ -222,8 +222,6 @@ class API:
     operations: tuple[Operation, ...]
     models: tuple[Model, ...]
     enums: tuple[EnumDef, ...]
-    primary_server: str
-    backup_server: str | None
 
     def model(self, name: str) -> Model:
         for model in self.models:

@@ -342,7 +342,9 @@ def to_wire(t: ir.TypeRef, expr: str, depth: int = 0) -> Code:
         assert t.items is not None
         var = "item" if depth == 0 else f"item{depth + 1}"
         inner = to_wire(t.items, var, depth + 1)
-        return Code(expr if inner == var else f"[{inner} for {var} in {expr}]")
+        return Code(f"list({expr})" if inner == var else f"[{inner} for {var} in {expr}]")
+    if t.kind == "object":
+        return Code(f"dict({expr})")
     return Code(expr)
 
 
@@ -416,12 +418,16 @@ def checker(t: ir.TypeRef, validators: Mapping[str, str]) -> Code:
 # -- docstrings ---------------------------------------------------------------------------------
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def _constraints(c: ir.Constraints) -> list[str]:
     out: list[str] = []
     if c.min_length is not None:
-        out.append(f"at least {c.min_length} characters")
+        out.append(f"at least {_count(c.min_length, 'character')}")
     if c.max_length is not None:
-        out.append(f"at most {c.max_length} characters")
+        out.append(f"at most {_count(c.max_length, 'character')}")
     if c.pattern is not None:
         out.append(f"matches {c.pattern}")
     for word, value in (
@@ -433,9 +439,9 @@ def _constraints(c: ir.Constraints) -> list[str]:
         if value is not None:
             out.append(f"{word} {value}")
     if c.min_items is not None:
-        out.append(f"at least {c.min_items} items")
+        out.append(f"at least {_count(c.min_items, 'item')}")
     if c.max_items is not None:
-        out.append(f"at most {c.max_items} items")
+        out.append(f"at most {_count(c.max_items, 'item')}")
     if c.unique_items:
         out.append("unique items")
     return out
@@ -450,12 +456,13 @@ def _type_notes(t: ir.TypeRef) -> list[str]:
     return notes
 
 
-def _with_notes(text: str, t: ir.TypeRef, required: bool | None = None) -> str:
-    notes = ([] if required is None else ["required" if required else "optional"]) + _type_notes(
-        t
-    )
+def _with_notes(text: str, t: ir.TypeRef) -> str:
+    """A description followed by the constraints the type carries, in parentheses."""
+    notes = "; ".join(_type_notes(t))
     text = " ".join(text.split())
-    return f"{text} ({'; '.join(notes)})" if notes else text
+    if not text:
+        return f"Constraints: {notes}." if notes else "Not described in the spec."
+    return f"{text} ({notes})" if notes else text
 
 
 def _rules_text(rules: ir.Rules) -> list[str]:
@@ -486,6 +493,9 @@ def model_doc(model: ir.Model) -> list[Block]:
 
 
 def field_doc(field: ir.Field) -> list[Block]:
+    """The attribute docstring; none when the spec says nothing about the field."""
+    if not field.description.strip() and not _type_notes(field.type):
+        return []
     return [Block(_with_notes(field.description, field.type))]
 
 
@@ -572,7 +582,7 @@ def method_doc(op: ir.Operation, api: ir.API) -> list[Block]:
 
 def prepare_doc(op: ir.Operation) -> list[Block]:
     return [
-        Block(f"Path parameters and validated wire body of a {op.name} call."),
+        Block(f"Path parameters and validated wire body for {op.name}."),
         Block(),
         Block("Raises RequestValidationError naming the first field that breaks the spec."),
     ]

@@ -41,6 +41,7 @@ from .transport import (
     SendAction,
     SleepAction,
     TransportFailure,
+    default_ssl_context,
     send_async,
     send_sync,
 )
@@ -463,7 +464,9 @@ class SyncAPIClient(_ClientBase):
         self._http = (
             http_client
             if http_client is not None
-            else httpx.Client(timeout=self._httpx_timeout, follow_redirects=False)
+            else httpx.Client(
+                timeout=self._httpx_timeout, follow_redirects=False, verify=default_ssl_context()
+            )
         )
 
     def _request(
@@ -558,7 +561,9 @@ class AsyncAPIClient(_ClientBase):
         self._http = (
             http_client
             if http_client is not None
-            else httpx.AsyncClient(timeout=self._httpx_timeout, follow_redirects=False)
+            else httpx.AsyncClient(
+                timeout=self._httpx_timeout, follow_redirects=False, verify=default_ssl_context()
+            )
         )
 
     async def _request(

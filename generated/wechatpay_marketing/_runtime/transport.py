@@ -14,9 +14,11 @@ deadline around the whole exchange).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 
@@ -25,9 +27,20 @@ __all__ = [
     "SendAction",
     "SleepAction",
     "TransportFailure",
+    "default_ssl_context",
     "send_async",
     "send_sync",
 ]
+
+
+@lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client this package creates.
+
+    Building a context (loading the CA bundle) costs ~30 ms; sharing it makes creating a client
+    cheap. ``SSLContext`` is safe to share between connections and threads.
+    """
+    return httpx.create_ssl_context()
 
 
 @dataclass(slots=True)
