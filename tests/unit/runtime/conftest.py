@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -234,3 +235,18 @@ def ops(rt: SimpleNamespace) -> SimpleNamespace:
             has_body=False,
         ),
     )
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (kernel backlog) but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield int(sock.getsockname()[1])

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair
+from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair, closed_port
 from .server import Reply, SignedServer
 
 BODY = {
@@ -31,21 +30,6 @@ def modify_budget(
     return client._request(
         ops.modify_budget, path_params={"stock_id": stock_id}, body=BODY, **kwargs
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (kernel backlog) but never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield int(sock.getsockname()[1])
 
 
 # -- a normal call --------------------------------------------------------------------------------

@@ -1,0 +1,298 @@
+"""The async client: the same core as the sync one, checked on the cases that matter most, plus
+what only an event loop can show (concurrency, not blocking the loop, a whole-exchange deadline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import BRAND_ID, KeyPair, closed_port
+from .server import Reply, SignedServer
+
+BODY = {"target_max_coupons": 3000, "modify_budget_request_no": "预算-1002"}
+
+
+async def modify_budget(client: Any, ops: SimpleNamespace, **kwargs: Any) -> Any:
+    return await client._request(
+        ops.modify_budget, path_params={"stock_id": "9856888"}, body=BODY, **kwargs
+    )
+
+
+async def test_call_is_signed_verified_and_parsed(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    server.script(Reply(body='{"state":"已更新"}'.encode()))
+    response = await modify_budget(make_async_client(), ops)
+    [request] = server.requests
+    assert request.signature_valid
+    assert request.body == json.dumps(BODY, ensure_ascii=False, separators=(",", ":")).encode()
+    assert response.json() == {"state": "已更新"}
+
+
+async def test_brand_204(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    server.script(Reply(status=204, body=b""))
+    client = make_async_client(mchid=None, brand_id=BRAND_ID)
+    response = await client._request(ops.submit, path_params={"plan_id": "12000"}, body=None)
+    assert response.status_code == 204 and response.json() is None
+    assert server.requests[0].auth_scheme == "WECHATPAY-BRAND-SHA256-RSA2048"
+
+
+@pytest.mark.parametrize(
+    "failure", [Reply(status=503), Reply(status=429), Reply(drop=True)], ids=["503", "429", "drop"]
+)
+async def test_retries_sign_afresh_with_identical_bodies(
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+    failure: Reply,
+) -> None:
+    server.script(failure, failure, Reply())
+    await modify_budget(make_async_client(), ops)
+    attempts = server.requests
+    assert len(attempts) == 3
+    assert len({a.nonce for a in attempts}) == 3
+    assert len({a.body for a in attempts}) == 1
+    assert all(a.signature_valid for a in attempts)
+
+
+async def test_retries_stop_and_4xx_is_not_retried(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+) -> None:
+    server.script(Reply(status=500), Reply(status=500))
+    with pytest.raises(rt.errors.InternalServerError):
+        await modify_budget(make_async_client(), ops, max_retries=1)
+    assert len(server.requests) == 2
+    server.requests.clear()
+    server.script(Reply(status=400, body=b'{"code":"PARAM_ERROR","message":"bad"}', sign=False))
+    with pytest.raises(rt.errors.BadRequestError) as info:
+        await modify_budget(make_async_client(), ops)
+    assert info.value.code == "PARAM_ERROR"
+    assert len(server.requests) == 1
+
+
+async def test_retry_after_is_honoured(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    server.script(Reply(status=503, headers={"Retry-After": "1"}), Reply())
+    started = time.monotonic()
+    await modify_budget(make_async_client(), ops)
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_failover_after_connection_refused(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+) -> None:
+    client = make_async_client(
+        base_url=f"http://127.0.0.1:{closed_port()}", backup_base_url=backup_server.base_url
+    )
+    await modify_budget(client, ops)
+    assert len(backup_server.requests) == 1
+
+
+async def test_failover_after_timeout_before_response(
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    backup_server: SignedServer,
+    silent_port: int,
+) -> None:
+    client = make_async_client(
+        base_url=f"http://127.0.0.1:{silent_port}",
+        backup_base_url=backup_server.base_url,
+        timeout=0.4,
+    )
+    await modify_budget(client, ops)
+    assert len(backup_server.requests) == 1
+
+
+async def test_no_failover_on_503(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+    backup_server: SignedServer,
+) -> None:
+    server.script(*[Reply(status=503)] * 3)
+    client = make_async_client(backup_base_url=backup_server.base_url)
+    with pytest.raises(rt.errors.InternalServerError):
+        await modify_budget(client, ops)
+    assert len(server.requests) == 3
+    assert backup_server.requests == []
+
+
+@pytest.mark.parametrize("status", [200, 204])
+async def test_unverifiable_response_raises(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+    status: int,
+) -> None:
+    server.script(Reply(status=status, body=b"" if status == 204 else b"{}", signed_body=b"[]"))
+    with pytest.raises(rt.errors.SignatureVerificationError) as info:
+        await modify_budget(make_async_client(), ops)
+    assert info.value.request_id
+    assert len(server.requests) == 1
+
+
+async def test_oversized_response_is_refused(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+) -> None:
+    server.script(Reply(stream_bytes=1 << 30))
+    client = make_async_client(max_response_bytes=1 << 20, max_retries=0)
+    with pytest.raises(rt.errors.ResponseTooLargeError):
+        await modify_budget(client, ops)
+    await asyncio.sleep(0.2)
+    assert server.streamed_bytes < 256 << 20
+
+
+async def test_trickling_body_is_cut_off(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+) -> None:
+    server.script(Reply(body=b'{"ok":true}' * 20, trickle=0.05))
+    client = make_async_client(timeout=0.5, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(rt.errors.APITimeoutError):
+        await modify_budget(client, ops)
+    assert time.monotonic() - started < 1.2
+
+
+@pytest.fixture
+def trickling_headers_port() -> Iterator[int]:
+    """A raw server that sends its status line and headers one byte every 50 ms, forever."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                data = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 10_000
+                for byte in data:
+                    if stop.is_set():
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+                    time.sleep(0.05)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join(2)
+    listener.close()
+
+
+async def test_trickling_headers_are_cut_off_by_the_deadline(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    trickling_headers_port: int,
+) -> None:
+    client = make_async_client(
+        base_url=f"http://127.0.0.1:{trickling_headers_port}", timeout=0.5, max_retries=0
+    )
+    started = time.monotonic()
+    with pytest.raises(rt.errors.APITimeoutError):
+        await modify_budget(client, ops)
+    assert time.monotonic() - started < 1.2
+
+
+async def test_concurrent_calls_share_the_client(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    client = make_async_client()
+    results = await asyncio.gather(*(modify_budget(client, ops) for _ in range(16)))
+    assert all(r.json() == {"ok": True} for r in results)
+    assert len({r.nonce for r in server.requests}) == 16
+    assert all(r.signature_valid for r in server.requests)
+
+
+async def test_waiting_does_not_block_the_event_loop(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    server.script(Reply(status=503), Reply(delay=0.3))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        client = make_async_client()
+        client._retry_policy = type(client._retry_policy)(base_delay=0.2, max_delay=0.2)
+        await modify_budget(client, ops)
+    finally:
+        task.cancel()
+    # ~0.1-0.2 s of backoff plus 0.3 s of server delay: the loop kept ticking throughout.
+    assert ticks >= 20
+
+
+async def test_scheme_mismatch_and_closed_client(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+) -> None:
+    client = make_async_client()
+    with pytest.raises(rt.errors.WeChatPayError, match="brand"):
+        await client._request(ops.submit, path_params={"plan_id": "1"}, body=None)
+    async with client:
+        await modify_budget(client, ops)
+    with pytest.raises(rt.errors.WeChatPayError, match="closed"):
+        await modify_budget(client, ops)
+    assert len(server.requests) == 1
+
+
+async def test_user_async_http_client_is_kept_open(
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
+) -> None:
+    async with httpx.AsyncClient(follow_redirects=True) as user_client:
+        server.script(Reply(status=302, sign=False, body=b"", headers={"Location": "/x"}))
+        async with make_async_client(http_client=user_client) as client:
+            with pytest.raises(rt.errors.APIStatusError) as info:
+                await modify_budget(client, ops)
+        assert info.value.status_code == 302
+        assert not user_client.is_closed
+    assert len(server.requests) == 1
+
+
+def test_sync_http_client_is_refused_by_async_client(
+    rt: SimpleNamespace, client_kwargs: dict[str, Any], merchant_key: KeyPair
+) -> None:
+    with httpx.Client() as sync_client, pytest.raises(rt.errors.ConfigurationError) as info:
+        rt.client.AsyncAPIClient(**client_kwargs, http_client=sync_client)
+    assert "httpx.AsyncClient" in str(info.value)
