@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from wechatpay_codegen.generate import generate_files
 from wechatpay_codegen.render import templates_dir
 from wechatpay_codegen.writer import read_tree, write_tree
@@ -146,7 +145,9 @@ def message(**kwargs):
     return None
 assert message(class_="c", private_="p") == "_private: cannot be set together with class"
 assert message(from_="2025-01-01T00:00:00+08:00") == "timeout: is required when from is set"
-assert message(parts=[{"name": "bolt", "colour": "red"}]) == "parts[0].colour: is not a field of this object"
+assert message(parts=[{"name": "bolt", "colour": "red"}]) == (
+    "parts[0].colour: is not a field of this object"
+)
 assert message(tags=["a", "a"]) == "tags[1]: repeats an earlier item; items must be unique"
 assert message(tags=["abcdef"]) == "tags[0]: at most 5 characters"
 assert message(dimensions={}) == "dimensions: set at least 1 field"
