@@ -84,7 +84,9 @@ class Sandbox:
         )
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-accept"
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{server.server_port}-accept",
         )
         self._thread.daemon = True
         self._thread.start()
@@ -119,6 +121,11 @@ class Sandbox:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    @property
+    def active_connections(self) -> int:
+        """Open client connections right now (0 when stopped)."""
+        return self._server.active_connections if self._server is not None else 0
 
     # -- addresses and client configuration ------------------------------------------------
 

@@ -208,6 +208,8 @@ def load_or_create_keys(directory: Path) -> tuple[SandboxKeys, bool]:
     if (directory / IDENTITY_FILE).exists():
         return load_keys(directory), False
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        if (directory / IDENTITY_FILE).exists():  # another process just created it
+            return load_keys(directory), False
         raise KeysError(
             f"{directory}: exists but holds no sandbox keys ({IDENTITY_FILE} is missing); "
             "give an empty or new folder"

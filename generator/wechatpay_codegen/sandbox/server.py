@@ -74,7 +74,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         thread = threading.Thread(
             target=self._serve_connection,
             args=(request, client_address),
-            name=f"sandbox-conn-{client_address[1] if client_address else '?'}",
+            name=f"sandbox-{self.server_port}-conn-{client_address[1] if client_address else 0}",
             daemon=True,
         )
         with self._lock:
