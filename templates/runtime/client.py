@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, TypeVar, cast
 
@@ -148,6 +149,8 @@ class _ClientBase:
     _package_version: ClassVar[str] = "0"
     #: Backoff timing; a class attribute so tests (and users) can shorten it.
     _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: Whether the httpx client was created here (then requests skip httpx's header merging).
+    _owns_http: bool
 
     def __init__(
         self,
@@ -294,7 +297,14 @@ class _ClientBase:
             send_headers["Authorization"] = signer.authorization(method, canonical, signed_body)
             started = time.perf_counter()
             outcome = yield SendAction(
-                method, url, send_headers, content, seconds, httpx_timeout, self.max_response_bytes
+                method,
+                url,
+                send_headers,
+                content,
+                seconds,
+                httpx_timeout,
+                self.max_response_bytes,
+                self._owns_http,
             )
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             last = attempt == attempts
@@ -387,8 +397,12 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[st
     return merged
 
 
+@lru_cache(maxsize=1024)
 def _url_for(base: _Base, target: str) -> httpx.URL:
-    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one)."""
+    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one).
+
+    Cached: parsing a URL is a measurable part of a call, and the same targets recur.
+    """
     url = httpx.URL(base.origin + target)
     if url.raw_path != target.encode("ascii"):
         raise RequestValidationError("", f"the request target {target!r} would not be sent as is")

@@ -558,3 +558,14 @@ def test_client_repr_shows_no_secrets(
         f"base_url='{server.base_url}')"
     )
     assert "PRIVATE" not in text
+
+
+def test_user_http_client_defaults_are_kept(
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    with httpx.Client(headers={"X-Gateway-Token": "t-1", "Accept": "*/*"}) as user_client:
+        modify_budget(make_client(http_client=user_client), ops)
+    [request] = server.requests
+    assert request.headers["x-gateway-token"] == "t-1"
+    assert request.headers["accept"] == "application/json"  # ours wins
+    assert request.signature_valid
