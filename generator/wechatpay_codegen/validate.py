@@ -132,8 +132,9 @@ def validate_specs(specs: SpecSet) -> list[Problem]:
     problems.extend(_check_path_parameters(specs, operations))
     problems.extend(_check_shared_schema_names(specs, sound))
     sites = [site for doc in sound for site in _sites(doc)]
-    problems.extend(_check_schemas(specs, sound, sites))
-    if not ref_problems:
+    schema_problems = _check_schemas(specs, sound, sites)
+    problems.extend(schema_problems)
+    if not ref_problems and not schema_problems:
         problems.extend(_check_examples(specs, sound, sites))
     return sorted(set(problems))
 
@@ -835,24 +836,51 @@ def _subschemas(pointer: Pointer, schema: Any) -> Iterator[tuple[Pointer, dict[s
 
 
 def _check_schemas(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
-    """Each schema against the OpenAPI 3.1 schema dialect; enums are distinct strings."""
+    """Every schema, and every schema a ``$ref`` inside one leads to, is valid JSON Schema 2020-12
+    (OpenAPI 3.1 dialect); enums are distinct strings. Examples are only checked after this passes:
+    jsonschema assumes its schemas are well-formed."""
     problems: list[Problem] = []
-    for doc in docs:
-        for root_pointer, root in _schema_roots(doc, sites):
-            try:
-                OAS31Validator.check_schema(root)
-            except SchemaError as error:
-                where = (*root_pointer, *error.absolute_path)
+    # (document, pointer, schema, the $ref that led here: (its document, its pointer) or None)
+    work: list[tuple[SpecDocument, Pointer, Any, tuple[SpecDocument, Pointer] | None]] = [
+        (doc, pointer, schema, None)
+        for doc in docs
+        for pointer, schema in _schema_roots(doc, sites)
+    ]
+    work.reverse()
+    checked: set[tuple[str, Pointer]] = set()
+    while work:
+        doc, root_pointer, root, referrer = work.pop()
+        if (doc.display, root_pointer) in checked:
+            continue
+        checked.add((doc.display, root_pointer))
+        try:
+            OAS31Validator.check_schema(root)
+        except SchemaError as error:
+            message = f"invalid schema: {_short(error.message, 120)}"
+            if referrer is not None and not error.absolute_path:
+                ref_doc, ref_pointer = referrer
                 problems.append(
-                    doc.problem(
-                        where,
-                        f"invalid schema: {_short(error.message, 120)}; "
-                        "fix it to match JSON Schema 2020-12",
+                    ref_doc.problem(
+                        ref_pointer, f"$ref leads to an {message}; point it at a schema"
                     )
                 )
-                continue
-            for pointer, schema in _subschemas(root_pointer, root):
-                problems.extend(_enum_problems(doc, pointer, schema))
+            else:
+                where = (*root_pointer, *error.absolute_path)
+                problems.append(
+                    doc.problem(where, f"{message}; fix it to match JSON Schema 2020-12")
+                )
+            continue
+        for pointer, schema in _subschemas(root_pointer, root):
+            problems.extend(_enum_problems(doc, pointer, schema))
+            ref = schema.get("$ref")
+            if isinstance(ref, str):
+                ref_pointer = (*pointer, "$ref")
+                try:
+                    target_doc, target_pointer, target = specs.resolve(doc, ref, at=ref_pointer)
+                except SpecLoadError as exc:
+                    problems.extend(exc.problems)
+                    continue
+                work.append((target_doc, target_pointer, target, (doc, ref_pointer)))
     return problems
 
 
