@@ -323,15 +323,18 @@ class _ClientBase:
                 if not outcome.retryable or last:
                     raise _connection_error(outcome, method, canonical, base, seconds)
                 if outcome.failover and base_index + 1 < len(self._bases):
+                    # The backup is another access point: try it at once, no backoff.
                     base_index += 1
                     url = None
+                    delay = 0.0
                     logger.info(
                         "failing over from %s to the backup %s after %s",
                         base.display,
                         self._bases[base_index].display,
                         reason,
                     )
-                delay, _ = self._retry_policy.delay(attempt - 1, None)
+                else:
+                    delay, _ = self._retry_policy.delay(attempt - 1, None)
                 logger.info(
                     "retrying %s %s (attempt %d of %d) after %s, in %.2f s",
                     method,
@@ -341,7 +344,8 @@ class _ClientBase:
                     reason,
                     delay,
                 )
-                yield SleepAction(delay)
+                if delay > 0:
+                    yield SleepAction(delay)
                 continue
 
             assert outcome is not None

@@ -4,6 +4,7 @@ failover, hostile responses."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import time
@@ -291,6 +292,31 @@ def test_failover_after_connection_refused(
     assert response.json() == {"ok": True}
     [request] = backup_server.requests
     assert request.signature_valid
+
+
+def test_failover_is_immediate_and_logged(
+    rt: SimpleNamespace,
+    make_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    backup_server: SignedServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    port = closed_port()
+    client = make_client(
+        base_url=f"http://127.0.0.1:{port}", backup_base_url=backup_server.base_url
+    )
+    client._retry_policy = rt.retries.RetryPolicy(base_delay=5.0, max_delay=5.0)
+    started = time.monotonic()
+    modify_budget(client, ops)
+    assert time.monotonic() - started < 2.0  # no 5 s backoff before trying the backup
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any(
+        f"failing over from http://127.0.0.1:{port} to the backup {backup_server.base_url}" in m
+        and "ConnectError" in m
+        for m in messages
+    )
+    assert any("attempt 2 of 3" in m and "ConnectError" in m for m in messages)
 
 
 def test_remaining_attempts_stay_on_the_backup(
