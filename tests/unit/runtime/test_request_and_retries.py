@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TEMPLATE = "/v3/marketing/busifavor/stocks/{stock_id}/budget"
 
@@ -118,3 +122,20 @@ def test_retry_after_http_date(rt: SimpleNamespace) -> None:
 
 def test_retried_statuses(rt: SimpleNamespace) -> None:
     assert {429, 500, 501, 502, 503, 504} == set(rt.retries.RETRY_STATUSES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(min_size=1).filter(lambda v: v not in (".", "..")))
+def test_any_path_param_round_trips_and_is_sent_as_signed(rt: SimpleNamespace, value: str) -> None:
+    """Whatever the value, the target is what httpx sends byte for byte, and decodes back."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # lone surrogates are refused (tested above)
+    target = rt.request.render_path(TEMPLATE, {"stock_id": value})
+    encoded = target.split("/")[5]
+    assert unquote(encoded) == value
+    assert re.fullmatch(r"[A-Za-z0-9_.~%-]+", encoded)
+    base = rt.client._Base("https://api.mch.weixin.qq.com", "")
+    url = rt.client._url_for(base, target)
+    assert url.raw_path == target.encode("ascii")
