@@ -15,15 +15,14 @@ Every request is recorded, whatever its outcome, before the reply is written.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .checks import Problem400, ResultCache, body_problem, path_params_problem
 from .crypto import (
     Authorization,
     AuthorizationSyntaxError,
@@ -50,7 +49,6 @@ from .responses import (
     Signed,
     error_reply,
 )
-from .schemas import Violation, first_violation
 
 STALE_SECONDS = 600
 _WRONG_KEY_ID = "PUB_KEY_ID_0199999999999999999999999999"
@@ -103,6 +101,7 @@ class Processor:
         self.sleep = sleep or _plain_sleep
         self.recorder = Recorder()
         self.attempts = AttemptCounter()
+        self.cache = ResultCache()
         self.ids = RequestIds()
         self.signer = ResponseSigner(keys.wechatpay_private_key, keys.wechatpay_public_key_id)
 
@@ -254,75 +253,40 @@ class Processor:
             )
 
     def _check_path_params(self, op: Operation, raw_params: dict[str, str]) -> None:
-        for param in op.params:
-            raw = raw_params.get(param.name, "")
-            try:
-                value = unquote(raw, errors="strict")
-            except UnicodeDecodeError:
-                issue = "is not percent-encoded UTF-8"
-                self._param_error(f"path parameter {param.name} {issue}", param.name, issue, "path")
-            if param.validator is None:
-                continue
-            instance: Any = value
-            if param.number_type is not None:
-                try:
-                    instance = int(value) if param.number_type == "integer" else float(value)
-                except ValueError:
-                    issue = f"must be of type {param.number_type}"
-                    self._param_error(
-                        f"path parameter {param.name} {issue}", param.name, issue, "path", value
-                    )
-            violation = first_violation(param.validator, instance)
-            if violation is not None:
-                self._param_error(
-                    f"path parameter {param.name} {violation.issue}",
-                    param.name,
-                    violation.issue,
-                    "path",
-                    value,
-                )
+        values = tuple(raw_params.get(p.name, "") for p in op.params)
+        weight = sum(len(v) for v in values)
+        problem = self.cache.get(
+            ("path", op.operation_id, values), weight, lambda: path_params_problem(op, raw_params)
+        )
+        if problem is not None:
+            self._reject_400(problem)
 
     def _check_body(self, op: Operation, request: Incoming) -> None:
         body = request.body
         if not op.takes_body:
             if body:
                 issue = "must be empty: this API takes no request body"
-                self._param_error(f"request body {issue}", "", issue, "body")
+                self._reject_400(Problem400(f"request body {issue}", "", issue, "body"))
             return
         if not body:
             if op.body_required:
                 issue = "is required: send the JSON request body"
-                self._param_error(f"request body {issue}", "", issue, "body")
+                self._reject_400(Problem400(f"request body {issue}", "", issue, "body"))
             return
         content_type = request.headers.get("Content-Type", "")
         mime, _, params = content_type.partition(";")
         charset = params.strip().lower()
         if mime.strip().lower() != "application/json" or charset not in ("", "charset=utf-8"):
             issue = "must be application/json (optionally with charset=utf-8)"
-            raise _Rejected(
-                self._error(
-                    400,
-                    "INVALID_REQUEST",
-                    f"Content-Type {issue}",
-                    _detail("Content-Type", issue, "header", content_type),
-                )
+            self._reject_400(
+                Problem400(f"Content-Type {issue}", "Content-Type", issue, "header", content_type),
+                code="INVALID_REQUEST",
             )
-        try:
-            instance = json.loads(
-                body.decode("utf-8"),
-                object_pairs_hook=_no_duplicates,
-                parse_constant=_no_constant,
-            )
-        except UnicodeDecodeError:
-            self._param_error("request body is not UTF-8", "", "is not UTF-8", "body")
-        except ValueError as exc:
-            issue = f"is not valid JSON ({_short(str(exc), 120)})"
-            self._param_error(f"request body {issue}", "", issue, "body")
-        if op.body_validator is None:
-            return
-        violation = first_violation(op.body_validator, instance)
-        if violation is not None:
-            self._violation(violation)
+        problem = self.cache.get(
+            ("body", op.operation_id, body), len(body), lambda: body_problem(op, body)
+        )
+        if problem is not None:
+            self._reject_400(problem)
 
     # -- replies ---------------------------------------------------------------------------
 
@@ -391,15 +355,8 @@ class Processor:
         detail = _detail(field, issue, location, value)
         raise _Rejected(self._error(400, "PARAM_ERROR", message, detail))
 
-    def _violation(self, violation: Violation) -> NoReturn:
-        detail: dict[str, Any] = {"field": violation.pointer}
-        if violation.has_value:
-            detail["value"] = violation.value
-        detail["issue"] = violation.issue
-        detail["location"] = "body"
-        where = f"field {violation.pointer}" if violation.pointer else "request body"
-        message = f"{where} {violation.issue}"
-        raise _Rejected(self._error(400, "PARAM_ERROR", message, detail))
+    def _reject_400(self, problem: Problem400, code: str = "PARAM_ERROR") -> NoReturn:
+        raise _Rejected(self._error(400, code, problem.message, problem.detail()))
 
     # -- recording -------------------------------------------------------------------------
 
@@ -452,19 +409,6 @@ def _detail(field: str, issue: str, location: str, value: Any = None) -> dict[st
     detail["issue"] = issue
     detail["location"] = location
     return detail
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {_short(key)!r}")
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _tamper(body: bytes) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from wechatpay_codegen.sandbox import Sandbox
+from wechatpay_codegen.sandbox.checks import ResultCache
 from wechatpay_codegen.sandbox.schemas import is_lenient_date_time
 
 from .wire import Call
@@ -170,3 +171,31 @@ def test_invalid_percent_encoding_in_a_path_parameter_is_refused(call: Call) -> 
 def test_authorization_is_checked_before_the_body(call: Call) -> None:
     response = call.send("PATCH", WIDGET, {}, sign=False)
     assert response.status_code == 401
+
+
+def test_repeated_bodies_get_the_same_verdict(call: Call) -> None:
+    """Verdicts are cached per (operation, body): a repeat must still be judged the same."""
+    bad = {**VALID, "name": "much too long"}
+    first, second = (call.send("PATCH", WIDGET, bad) for _ in range(2))
+    assert first.status_code == second.status_code == 400
+    assert first.json() == second.json()
+    assert first.headers["Request-ID"] != second.headers["Request-ID"]
+    assert [call.send("PATCH", WIDGET, VALID).status_code for _ in range(2)] == [200, 200]
+
+
+def test_the_result_cache_is_bounded() -> None:
+    cache = ResultCache(size=2, max_key_bytes=10)
+    calls: list[str] = []
+
+    def compute(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    assert cache.get("a", 1, lambda: compute("a")) == "A"
+    assert cache.get("a", 1, lambda: compute("a")) == "A"
+    cache.get("b", 1, lambda: compute("b"))
+    cache.get("c", 1, lambda: compute("c"))  # evicts "a"
+    cache.get("a", 1, lambda: compute("a"))
+    cache.get("big", 11, lambda: compute("big"))
+    cache.get("big", 11, lambda: compute("big"))  # too big to remember
+    assert calls == ["a", "b", "c", "a", "big", "big"]
