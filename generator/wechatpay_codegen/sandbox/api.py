@@ -13,9 +13,9 @@ from .keys import SandboxKeys, generate_keys, load_or_create_keys
 from .operations import Operation, RouteTable, build_operations
 from .pipeline import Processor
 from .recording import RecordedRequest
-from .server import SandboxHTTPServer
+from .server import Limits, SandboxHTTPServer
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = Limits.max_body_bytes
 _UNSPECIFIED_HOSTS = {"", "0.0.0.0", "::"}  # noqa: S104 - names, not a bind
 
 
@@ -37,6 +37,7 @@ class Sandbox:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_connections: int = 64,
         idle_timeout: float = 30.0,
+        request_timeout: float = 10.0,
         clock_skew: int = 300,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -51,11 +52,7 @@ class Sandbox:
             self.keys, self.keys_created = load_or_create_keys(Path(keys_dir))
         self.host = host
         self._requested_port = port
-        self._limits = {
-            "max_body_bytes": max_body_bytes,
-            "max_connections": max_connections,
-            "idle_timeout": idle_timeout,
-        }
+        self.limits = Limits(max_body_bytes, max_connections, idle_timeout, request_timeout)
         self._log = log
         self._stopping = threading.Event()
         self.processor = Processor(
@@ -77,9 +74,7 @@ class Sandbox:
         server = SandboxHTTPServer(
             (self.host, self._requested_port),
             self.processor,
-            max_body_bytes=int(self._limits["max_body_bytes"]),
-            max_connections=int(self._limits["max_connections"]),
-            idle_timeout=float(self._limits["idle_timeout"]),
+            self.limits,
             log=self._log,
         )
         self._server = server

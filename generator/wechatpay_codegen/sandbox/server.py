@@ -1,8 +1,9 @@
 """HTTP/1.1 plumbing: a threading server with keep-alive, limits, and a clean stop.
 
 - One thread per connection, at most ``max_connections`` at once (more are answered 503 and closed).
-- Each read waits at most ``idle_timeout`` seconds (an idle keep-alive connection, or a client that
-  stops sending mid-request, is closed after that).
+- A keep-alive connection may sit idle for ``idle_timeout`` seconds between requests; once a
+  request's first byte arrives, its head and body must all arrive within ``request_timeout``
+  (a client trickling bytes cannot hold a connection slot forever). Either way: closed.
 - Bodies need ``Content-Length`` (chunked uploads are refused) and may not exceed ``max_body_bytes``
   (413, also answered to ``Expect: 100-continue`` before the body is sent).
 - Each response goes out in a single write with ``TCP_NODELAY``: no Nagle delay on keep-alive.
@@ -11,11 +12,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +32,14 @@ _DRAIN_LIMIT = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
 
 
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 1024 * 1024
+    max_connections: int = 64
+    idle_timeout: float = 30.0
+    request_timeout: float = 10.0
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -38,17 +50,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         processor: Processor,
-        *,
-        max_body_bytes: int,
-        max_connections: int,
-        idle_timeout: float,
+        limits: Limits,
         log: Callable[[str], None] | None,
     ) -> None:
         self.processor = processor
-        self.max_body_bytes = max_body_bytes
-        self.idle_timeout = idle_timeout
+        self.max_body_bytes = limits.max_body_bytes
+        self.idle_timeout = limits.idle_timeout
+        self.request_timeout = limits.request_timeout
         self.log = log
-        self._slots = threading.BoundedSemaphore(max_connections)
+        self._slots = threading.BoundedSemaphore(limits.max_connections)
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._conn_threads: set[threading.Thread] = set()
@@ -146,6 +156,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.timeout = self.server.idle_timeout  # type: ignore[misc]  # per-connection value
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = _DeadlineReader(
+            self.connection, self.server.idle_timeout, self.server.request_timeout
+        )
+        self.rfile = io.BufferedReader(self._reader, 64 * 1024)
+
+    def handle_one_request(self) -> None:
+        self._reader.next_request()
+        super().handle_one_request()
 
     # Every method goes through the same pipeline; the spec decides what is allowed where.
     def do_GET(self) -> None:
@@ -245,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.connection.settimeout(self.server.idle_timeout)  # reads may have shortened it
         send_body = not no_body and getattr(self, "command", "") != "HEAD"
         self.wfile.write(head + reply.body if send_body else head)
         if self.server.log:
@@ -255,3 +274,37 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own messages (timeouts, bad requests) go to the sandbox log, if any."""
         if self.server.log:
             self.server.log("sandbox: " + (format % args))
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads with two limits: ``idle`` for a request's first byte, then ``deadline``.
+
+    The first read of a request may wait ``idle`` seconds; from its first byte on, the whole
+    request (line, headers, body) must arrive within ``request_timeout``. Raises TimeoutError,
+    which http.server answers by closing the connection.
+    """
+
+    def __init__(self, sock: socket.socket, idle: float, request_timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._idle = idle
+        self._request_timeout = request_timeout
+        self._deadline: float | None = None
+
+    def next_request(self) -> None:
+        self._deadline = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is None:
+            self._sock.settimeout(self._idle)
+            count = self._sock.recv_into(buffer)
+            self._deadline = time.monotonic() + self._request_timeout
+            return count
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(buffer)

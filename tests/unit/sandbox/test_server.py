@@ -146,6 +146,35 @@ def test_an_idle_connection_is_closed(small: Sandbox) -> None:
         assert 0.3 <= time.monotonic() - started < 3
 
 
+def test_a_request_trickling_in_is_cut_off(fixture_specs: SpecSet) -> None:
+    with Sandbox(fixture_specs, idle_timeout=5, request_timeout=0.5) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            started = time.monotonic()
+            closed = False
+            for byte in b"PATCH /v3/test/widgets/1 HTTP/1.1\r\nHost: x\r\n":
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.1)
+                if time.monotonic() - started > 3:
+                    break
+            if not closed:
+                sock.settimeout(3)
+                assert sock.recv(10) == b""
+            assert time.monotonic() - started < 3  # well before the 5 s idle timeout
+
+
+def test_a_slow_but_steady_request_within_the_deadline_is_served(sandbox: Sandbox) -> None:
+    request = _signed_request(sandbox)
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=5) as sock:
+        for start in range(0, len(request), 200):
+            sock.sendall(request[start : start + 200])
+            time.sleep(0.01)
+        assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
+
+
 def test_connections_over_the_cap_get_503(small: Sandbox) -> None:
     idle = [socket.create_connection(("127.0.0.1", small.port), timeout=5) for _ in range(2)]
     try:
