@@ -17,8 +17,8 @@ Python API::
         ...
         sandbox.requests   # list[RecordedRequest]; sandbox.clear() forgets them and fault counts
 
-pytest: ``pytest_plugins = ["wechatpay_codegen.sandbox.pytest_plugin"]`` gives a ``sandbox``
-fixture.
+pytest: ``pytest_plugins = ["wechatpay_codegen.sandbox.pytest_plugin"]`` gives the fixtures
+``sandbox`` (cleared per test), ``sandbox_server`` (one per session) and ``sandbox_specs``.
 """
 
 from .api import Sandbox

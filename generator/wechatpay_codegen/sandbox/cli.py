@@ -114,6 +114,10 @@ def run_sandbox(specs: Path, host: str, port: int, keys: Path) -> int:
     except KeysError as exc:
         _err(f"sandbox: {exc}")
         return 1
+    except Exception as exc:  # a bug of ours: say so in one line, never a traceback
+        detail = " ".join(str(exc).split())[:300]
+        _err(f"sandbox: internal error: {type(exc).__name__}: {detail}; please report it")
+        return 2
     try:
         sandbox.start()
     except OSError as exc:

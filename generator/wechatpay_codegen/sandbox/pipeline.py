@@ -104,6 +104,10 @@ class Processor:
         self.cache = ResultCache()
         self.ids = RequestIds()
         self.signer = ResponseSigner(keys.wechatpay_private_key, keys.wechatpay_public_key_id)
+        self._parties = {
+            False: ("merchant", keys.mchid, keys.merchant_serial_no, keys.merchant_public_key),
+            True: ("brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key),
+        }
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -228,10 +232,8 @@ class Processor:
             )
 
     def _party(self, requirement: AuthRequirement) -> tuple[str, str, str, rsa.RSAPublicKey]:
-        keys = self.keys
-        if requirement.is_brand:
-            return "brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key
-        return "merchant", keys.mchid, keys.merchant_serial_no, keys.merchant_public_key
+        """(who, identity, certificate serial number, public key) for a requirement's scheme."""
+        return self._parties[requirement.is_brand]
 
     def _check_serial(self, op: Operation, request: Incoming) -> None:
         serial = request.headers.get("Wechatpay-Serial")
