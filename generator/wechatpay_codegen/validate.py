@@ -485,7 +485,7 @@ def _check_security_schemes(docs: list[SpecDocument]) -> list[Problem]:
             auth = scheme.get("x-wechatpay-auth-scheme")
             if auth is None:
                 continue  # reported where an operation uses it
-            if auth not in AUTH_SCHEMES:
+            if not isinstance(auth, str) or auth not in AUTH_SCHEMES:
                 problems.append(
                     doc.problem(
                         (*base, "x-wechatpay-auth-scheme"),
@@ -555,7 +555,7 @@ def _check_security(specs: SpecSet, operations: list[_Operation]) -> list[Proble
                         f"set it to {_scheme_names()}",
                     )
                 )
-            elif auth in AUTH_SCHEMES:
+            elif isinstance(auth, str) and auth in AUTH_SCHEMES:
                 found.add(auth)
         if len(found) > 1:
             problems.append(
