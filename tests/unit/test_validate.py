@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
+import random
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wechatpay_codegen import validate
 from wechatpay_codegen.loader import load_specs
 from wechatpay_codegen.validate import is_lenient_date_time, run_validate, validate_specs
@@ -45,7 +54,7 @@ def test_mini_specs_are_valid(specs_dir: Path) -> None:
     assert problems_of(specs_dir) == []
 
 
-def test_the_real_specs_folder_default(specs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_validate_prints_a_summary(specs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_validate([Path("specs")]) == 0
     out, err = capsys.readouterr()
     assert (out, err) == ("ok: 3 files, 2 operations, 4 schemas\n", "")
@@ -318,3 +327,67 @@ def test_problems_are_sorted_and_unique(specs_dir: Path) -> None:
         "enum value 1 is not a string",
         "duplicate enum value 'REFILL'",
     ]
+
+
+# ---------------------------------------------------------------------------- robustness
+
+_JUNK: list[object] = [
+    None,
+    0,
+    -1,
+    2.5,
+    True,
+    "",
+    "x",
+    [],
+    {},
+    [1, "a"],
+    {"a": 1},
+    {"$ref": "#/nope"},
+    {"$ref": "#/paths"},
+    {"$ref": "#"},
+    {"$ref": 5},
+    {"$ref": "common.yaml#/components/schemas/ErrorResponse"},
+    {"type": "object", "properties": "x"},
+]
+
+
+def _paths(value: object, at: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [at]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*at, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, (*at, i))
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_mutated_specs_never_crash(rnd: random.Random) -> None:
+    """Whatever a spec contains, validate answers with problems or ok, never an internal error."""
+    with tempfile.TemporaryDirectory() as folder:
+        for source in sorted(MINI.glob("*.yaml")):
+            data = yaml.safe_load(source.read_text(encoding="utf-8"))
+            for _ in range(rnd.randint(0, 3)):
+                path = rnd.choice(_paths(data)[1:])
+                parent = data
+                for part in path[:-1]:
+                    parent = parent[part]
+                if isinstance(parent, dict) and rnd.random() < 0.3:
+                    del parent[path[-1]]
+                else:
+                    parent[path[-1]] = copy.deepcopy(rnd.choice(_JUNK))
+            text = yaml.safe_dump(data, allow_unicode=True)
+            Path(folder, source.name).write_text(text, encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run_validate([Path(folder)])
+    assert code in (0, 1), err.getvalue()
+    if code == 1:
+        assert out.getvalue() == ""
+        for line in err.getvalue().splitlines():
+            assert re.match(r"^[^:]+:\d+:\d+: \S", line), line
+    else:
+        assert out.getvalue().startswith("ok: ")
