@@ -39,8 +39,11 @@ _AUTH_SCHEMES: dict[str, Literal["merchant", "brand"]] = {
 _UNSUPPORTED_KEYWORDS = ("allOf", "anyOf", "oneOf", "if", "then", "else", "prefixItems", "const")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
-# Names a model's attributes must not take: its own methods.
-_MODEL_RESERVED = frozenset({"to_dict", "from_dict"})
+# Names a model's attributes must not take: its own methods, and the names its class body and
+# annotations use (a class attribute would shadow them).
+_MODEL_RESERVED = frozenset(
+    {"to_dict", "from_dict", "dataclasses", "datetime", "Any", "ClassVar", "Mapping"}
+)
 # Names a client method's keyword arguments must not take: the per-call options, and the locals
 # of the generated method bodies.
 _ARG_RESERVED = frozenset(
@@ -138,6 +141,8 @@ class _Builder:
         # Named schema (document, pointer) -> its TypeRef, set before its fields are built so
         # recursive schemas terminate.
         self.named: dict[tuple[str, Pointer], ir.TypeRef] = {}
+        # (class, attribute) -> where the property is written, to report clashes with class names
+        self.attributes: dict[tuple[str, str], _Node] = {}
 
     # -- problems ------------------------------------------------------------------------------
 
@@ -359,6 +364,7 @@ class _Builder:
             attr = self.name_or_problem(prop, attribute_name, wire, _MODEL_RESERVED)
             if attr is None or not self.claim(attributes, attr, prop, wire):
                 continue
+            self.attributes[(name, attr)] = prop
             field_type = self.type_of(prop, name + self._class_part(wire))
             fields.append(
                 ir.Field(
@@ -742,6 +748,16 @@ class _Builder:
             return None
         return ir.RateLimit(limit=limit, per=per, scope=scope)
 
+    def attributes_named_like_classes(self) -> None:
+        """An attribute named like a class would shadow that class in the model's annotations."""
+        for (model, attr), node in sorted(self.attributes.items(), key=lambda kv: kv[0]):
+            if attr in self.classes.claims and model in self.models:
+                self.problem(
+                    node,
+                    f"attribute {attr!r} of {model} has the name of the class {attr!r} "
+                    f"({self.classes.claims[attr]}); rename the property or the schema",
+                )
+
     def reachable(self, roots: Iterable[str]) -> set[str]:
         """Names of the models reachable from ``roots`` through fields."""
         seen: set[str] = set()
@@ -760,6 +776,7 @@ class _Builder:
     def build(self) -> ir.API:
         op_nodes = list(self.operations())
         operations = [op for op in map(self.build_operation, op_nodes) if op is not None]
+        self.attributes_named_like_classes()
         in_request = self.reachable(op.body_model for op in operations if op.body_model)
         return ir.API(
             operations=tuple(sorted(operations, key=lambda o: o.name)),

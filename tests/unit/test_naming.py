@@ -236,3 +236,30 @@ def test_non_ascii_wire_name_is_reported_at_its_line(tmp_path: Path) -> None:
     assert len(problems) == 1
     assert problems[0].startswith(_position(tmp_path / "name.yaml", "名称") + ": ")
     assert "non-ASCII" in problems[0]
+
+
+def test_attribute_named_like_a_class_is_an_error(tmp_path: Path) -> None:
+    schemas = {"Size": {"type": "object", "properties": {"w": {"type": "integer"}}}}
+    body = {"type": "object", "properties": {"Size": {"$ref": "#/components/schemas/Size"}}}
+    problems = _build(tmp_path, _operation("resize", body, schemas))
+    assert len(problems) == 1
+    assert problems[0].startswith(_position(tmp_path / "resize.yaml", "Size") + ": ")
+    assert "attribute 'Size' of ResizeRequest has the name of the class 'Size'" in problems[0]
+
+
+def test_names_used_by_the_model_module_are_escaped(tmp_path: Path) -> None:
+    (tmp_path / "common.yaml").write_text(yaml.safe_dump(COMMON), encoding="utf-8")
+    body = {
+        "type": "object",
+        "properties": {
+            "datetime": {"type": "string"},
+            "dataclasses": {"type": "string"},
+            "to_dict": {"type": "string"},
+            "field": {"type": "string"},
+        },
+    }
+    (tmp_path / "stamp.yaml").write_text(
+        yaml.safe_dump(_operation("stamp", body, {}), sort_keys=False)
+    )
+    model = build_ir(load_specs([tmp_path])).model("StampRequest")
+    assert [f.name for f in model.fields] == ["datetime_", "dataclasses_", "to_dict_", "field"]

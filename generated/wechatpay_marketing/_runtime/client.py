@@ -16,8 +16,9 @@ import sys
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, TypeVar, cast
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, cast
 
 import httpx
 
@@ -65,6 +66,7 @@ DEFAULT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 _SyncT = TypeVar("_SyncT", bound="SyncAPIClient")
 _AsyncT = TypeVar("_AsyncT", bound="AsyncAPIClient")
 
@@ -135,14 +137,23 @@ def _positive_number(value: object, what: str) -> float:
     return float(value)
 
 
+def _positive_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{what} must be a positive int, got {value!r}")
+    return value
+
+
 def _retry_count(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigurationError(f"{what} must be an int >= 0, got {value!r}")
     return value
 
 
-class _ClientBase:
-    """Configuration, request building and the attempt loop shared by both clients."""
+class _ClientBase(Generic[_HttpT]):
+    """Configuration, request building and the attempt loop shared by both clients.
+
+    ``_HttpT`` is ``httpx.Client`` for the sync client and ``httpx.AsyncClient`` for the async one.
+    """
 
     _package_name: ClassVar[str] = "wechatpay-marketing"
     _package_version: ClassVar[str] = "0"
@@ -162,11 +173,14 @@ class _ClientBase:
         backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: _HttpT | None = None,
         max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
         wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         configure_from_env()
+        if http_client is not None:
+            self._check_http_client(http_client)
         if (mchid is None) == (brand_id is None):
             raise ConfigurationError(
                 "pass exactly one of mchid= (merchant and service-provider APIs, /v3/...) or "
@@ -189,13 +203,9 @@ class _ClientBase:
                     "for the same id"
                 )
             public_keys[extra_id] = loaded
-        if (
-            isinstance(max_clock_skew, bool)
-            or not isinstance(max_clock_skew, int)
-            or (max_clock_skew <= 0)
-        ):
-            raise ConfigurationError("max_clock_skew must be a positive int of seconds")
-        self._verifier = ResponseVerifier(public_keys, max_clock_skew=max_clock_skew)
+        self._verifier = ResponseVerifier(
+            public_keys, max_clock_skew=_positive_int(max_clock_skew, "max_clock_skew")
+        )
 
         self._bases = [_parse_base_url(base_url, "base_url")]
         if backup_base_url is not None:
@@ -203,13 +213,7 @@ class _ClientBase:
         self.timeout = _positive_number(timeout, "timeout")
         self._httpx_timeout = httpx.Timeout(self.timeout)
         self.max_retries = _retry_count(max_retries, "max_retries")
-        if (
-            isinstance(max_response_bytes, bool)
-            or not isinstance(max_response_bytes, int)
-            or (max_response_bytes <= 0)
-        ):
-            raise ConfigurationError("max_response_bytes must be a positive int")
-        self.max_response_bytes = max_response_bytes
+        self.max_response_bytes = _positive_int(max_response_bytes, "max_response_bytes")
 
         self._headers: dict[str, str] = {
             "Accept": "application/json",
@@ -219,6 +223,19 @@ class _ClientBase:
             "Accept-Encoding": "identity",
         }
         self._headers_with_body = {**self._headers, "Content-Type": "application/json"}
+
+        #: Whether the httpx client is ours: then we close it, and requests skip httpx's merging
+        #: of client defaults (our headers are complete).
+        self._owns_http = http_client is None
+        self._http: _HttpT = (
+            http_client if http_client is not None else self._new_http_client(self._httpx_timeout)
+        )
+
+    def _check_http_client(self, http_client: object) -> None:
+        raise NotImplementedError
+
+    def _new_http_client(self, timeout: httpx.Timeout) -> _HttpT:
+        raise NotImplementedError
 
     # -- introspection -------------------------------------------------------------------------
 
@@ -294,7 +311,14 @@ class _ClientBase:
             send_headers["Authorization"] = signer.authorization(method, canonical, signed_body)
             started = time.perf_counter()
             outcome = yield SendAction(
-                method, url, send_headers, content, seconds, httpx_timeout, self.max_response_bytes
+                method,
+                url,
+                send_headers,
+                content,
+                seconds,
+                httpx_timeout,
+                self.max_response_bytes,
+                self._owns_http,
             )
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             last = attempt == attempts
@@ -313,15 +337,18 @@ class _ClientBase:
                 if not outcome.retryable or last:
                     raise _connection_error(outcome, method, canonical, base, seconds)
                 if outcome.failover and base_index + 1 < len(self._bases):
+                    # The backup is another access point: try it at once, no backoff.
                     base_index += 1
                     url = None
+                    delay = 0.0
                     logger.info(
                         "failing over from %s to the backup %s after %s",
                         base.display,
                         self._bases[base_index].display,
                         reason,
                     )
-                delay, _ = self._retry_policy.delay(attempt - 1, None)
+                else:
+                    delay, _ = self._retry_policy.delay(attempt - 1, None)
                 logger.info(
                     "retrying %s %s (attempt %d of %d) after %s, in %.2f s",
                     method,
@@ -331,7 +358,8 @@ class _ClientBase:
                     reason,
                     delay,
                 )
-                yield SleepAction(delay)
+                if delay > 0:
+                    yield SleepAction(delay)
                 continue
 
             assert outcome is not None
@@ -387,8 +415,12 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[st
     return merged
 
 
+@lru_cache(maxsize=1024)
 def _url_for(base: _Base, target: str) -> httpx.URL:
-    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one)."""
+    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one).
+
+    Cached: parsing a URL is a measurable part of a call, and the same targets recur.
+    """
     url = httpx.URL(base.origin + target)
     if url.raw_path != target.encode("ascii"):
         raise RequestValidationError("", f"the request target {target!r} would not be sent as is")
@@ -415,59 +447,20 @@ def _connection_error(
     return error
 
 
-class SyncAPIClient(_ClientBase):
+class SyncAPIClient(_ClientBase[httpx.Client]):
     """Base of the generated ``WeChatPayClient`` (blocking, on ``httpx.Client``)."""
 
-    def __init__(
-        self,
-        *,
-        mchid: str | None = None,
-        brand_id: str | None = None,
-        serial_no: str,
-        private_key: KeyInput,
-        wechatpay_public_key_id: str,
-        wechatpay_public_key: KeyInput,
-        base_url: str = DEFAULT_BASE_URL,
-        backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
-        wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
+    def _check_http_client(self, http_client: object) -> None:
+        if not isinstance(http_client, httpx.Client):
+            hint = (
+                " (the async client takes it)" if isinstance(http_client, httpx.AsyncClient) else ""
+            )
             raise ConfigurationError(
-                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
-                + (
-                    " (use the async client with an httpx.AsyncClient)"
-                    if isinstance(http_client, httpx.AsyncClient)
-                    else ""
-                )
+                f"http_client must be an httpx.Client, got {type(http_client).__name__}{hint}"
             )
-        super().__init__(
-            mchid=mchid,
-            brand_id=brand_id,
-            serial_no=serial_no,
-            private_key=private_key,
-            wechatpay_public_key_id=wechatpay_public_key_id,
-            wechatpay_public_key=wechatpay_public_key,
-            base_url=base_url,
-            backup_base_url=backup_base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_clock_skew=max_clock_skew,
-            wechatpay_public_keys=wechatpay_public_keys,
-            max_response_bytes=max_response_bytes,
-        )
-        self._owns_http = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.Client(
-                timeout=self._httpx_timeout, follow_redirects=False, verify=default_ssl_context()
-            )
-        )
+
+    def _new_http_client(self, timeout: httpx.Timeout) -> httpx.Client:
+        return httpx.Client(timeout=timeout, follow_redirects=False, verify=default_ssl_context())
 
     def _request(
         self,
@@ -512,58 +505,19 @@ class SyncAPIClient(_ClientBase):
         self.close()
 
 
-class AsyncAPIClient(_ClientBase):
+class AsyncAPIClient(_ClientBase[httpx.AsyncClient]):
     """Base of the generated ``AsyncWeChatPayClient`` (asyncio, on ``httpx.AsyncClient``)."""
 
-    def __init__(
-        self,
-        *,
-        mchid: str | None = None,
-        brand_id: str | None = None,
-        serial_no: str,
-        private_key: KeyInput,
-        wechatpay_public_key_id: str,
-        wechatpay_public_key: KeyInput,
-        base_url: str = DEFAULT_BASE_URL,
-        backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
-        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
-        wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+    def _check_http_client(self, http_client: object) -> None:
+        if not isinstance(http_client, httpx.AsyncClient):
+            hint = " (the sync client takes it)" if isinstance(http_client, httpx.Client) else ""
             raise ConfigurationError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-                + (
-                    " (use the sync client with an httpx.Client)"
-                    if isinstance(http_client, httpx.Client)
-                    else ""
-                )
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}{hint}"
             )
-        super().__init__(
-            mchid=mchid,
-            brand_id=brand_id,
-            serial_no=serial_no,
-            private_key=private_key,
-            wechatpay_public_key_id=wechatpay_public_key_id,
-            wechatpay_public_key=wechatpay_public_key,
-            base_url=base_url,
-            backup_base_url=backup_base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_clock_skew=max_clock_skew,
-            wechatpay_public_keys=wechatpay_public_keys,
-            max_response_bytes=max_response_bytes,
-        )
-        self._owns_http = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.AsyncClient(
-                timeout=self._httpx_timeout, follow_redirects=False, verify=default_ssl_context()
-            )
+
+    def _new_http_client(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, verify=default_ssl_context()
         )
 
     async def _request(

@@ -52,6 +52,9 @@ class SendAction:
     timeout: float
     httpx_timeout: httpx.Timeout
     max_bytes: int
+    #: The httpx client is our own: build the request directly (its headers are complete) instead
+    #: of merging in client defaults, which a user-supplied client may carry (auth, proxy, ...).
+    direct: bool
 
 
 @dataclass(slots=True)
@@ -131,15 +134,27 @@ class _BodyCollector:
         return RawResponse(response.status_code, response.headers, content, self.too_large)
 
 
-def send_sync(http: httpx.Client, action: SendAction) -> RawResponse | TransportFailure:
-    deadline = time.monotonic() + action.timeout
-    request = http.build_request(
+def _build_request(http: httpx.Client | httpx.AsyncClient, action: SendAction) -> httpx.Request:
+    if action.direct:
+        return httpx.Request(
+            action.method,
+            action.url,
+            headers=action.headers,
+            content=action.content,
+            extensions={"timeout": action.httpx_timeout.as_dict()},
+        )
+    return http.build_request(
         action.method,
         action.url,
         headers=action.headers,
         content=action.content,
         timeout=action.httpx_timeout,
     )
+
+
+def send_sync(http: httpx.Client, action: SendAction) -> RawResponse | TransportFailure:
+    deadline = time.monotonic() + action.timeout
+    request = _build_request(http, action)
     try:
         response = http.send(request, stream=True, follow_redirects=False)
     except httpx.RequestError as exc:
@@ -167,13 +182,7 @@ class _Progress:
 async def _exchange_async(
     http: httpx.AsyncClient, action: SendAction, deadline: float, progress: _Progress
 ) -> RawResponse | TransportFailure:
-    request = http.build_request(
-        action.method,
-        action.url,
-        headers=action.headers,
-        content=action.content,
-        timeout=action.httpx_timeout,
-    )
+    request = _build_request(http, action)
     try:
         response = await http.send(request, stream=True, follow_redirects=False)
     except httpx.RequestError as exc:
