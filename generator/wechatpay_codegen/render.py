@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,14 @@ __all__ = [
     "Code",
     "PackageInfo",
     "RenderError",
+    "code_block",
     "docstring",
+    "md_code",
+    "md_text",
     "py_literal",
+    "render_file",
     "render_package",
+    "runtime_files",
     "templates_dir",
 ]
 
@@ -822,7 +827,6 @@ def render_package(
     manifest: Mapping[str, Any],
     *,
     root: Path | None = None,
-    on_file: Callable[[str], None] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the distribution: relative POSIX path -> bytes (sorted by path)."""
     if not is_identifier(info.package):
@@ -836,8 +840,6 @@ def render_package(
     files: dict[str, bytes] = {}
     for template, output in _FILES:
         path = output.replace("{package}", info.package)
-        if on_file is not None:
-            on_file(path)
         files[path] = render_file(env, template, path, context)
     for name, content in runtime_files(root).items():
         files[f"{info.package}/_runtime/{name}"] = content
