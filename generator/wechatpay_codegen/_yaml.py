@@ -119,10 +119,16 @@ def _tagged_scalar(tag: str, value: str) -> Any:
         return None
     if tag == _BOOL:
         return _constructor.construct_yaml_bool(_Scalar(tag, value))
-    if tag == _INT:
-        return _constructor.construct_yaml_int(_Scalar(tag, value))
-    if tag == _FLOAT:
-        return _constructor.construct_yaml_float(_Scalar(tag, value))
+    if tag == _INT or tag == _FLOAT:
+        convert = (
+            _constructor.construct_yaml_int if tag == _INT else _constructor.construct_yaml_float
+        )
+        try:
+            return convert(_Scalar(tag, value))
+        except ValueError:  # e.g. more digits than int() accepts
+            raise ValueError(
+                f"number {_scalar_text(value)} cannot be read; quote it if it is a string"
+            ) from None
     if tag == _MERGE:
         raise ValueError("YAML merge keys (<<) are not supported; write the keys out")
     raise ValueError(f"unsupported YAML tag {tag}; use plain JSON-compatible values")

@@ -227,8 +227,8 @@ def load_specs(paths: Sequence[Path]) -> SpecSet:
 
     documents: dict[Path, SpecDocument] = {}
     failed: set[Path] = set()
-    while queue:
-        resolved = queue.pop(0).resolve()
+    for queued in queue:  # grows while we go: referenced files are appended
+        resolved = queued.resolve()
         if resolved in documents or resolved in failed:
             continue
         doc, file_problems = _load_file(resolved)
