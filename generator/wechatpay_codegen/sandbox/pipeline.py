@@ -414,14 +414,27 @@ def _detail(field: str, issue: str, location: str, value: Any = None) -> dict[st
 
 
 def _tamper(body: bytes) -> bytes:
-    """Change one byte, keeping the JSON valid: the last digit or letter moves to another one."""
+    """Change one byte and keep the JSON valid: the last digit of a number, or the last ASCII
+    letter or digit inside a string (not an escape), moves to another one of its kind."""
     data = bytearray(body)
-    for index in range(len(data) - 1, -1, -1):
-        char = data[index]
-        if 0x30 <= char <= 0x39:
-            data[index] = 0x30 + (char - 0x30 + 1) % 10
-            return bytes(data)
-        if 0x61 <= char <= 0x7A or 0x41 <= char <= 0x5A:
-            data[index] = char ^ 0x20  # swap case
-            return bytes(data)
-    return bytes(data) + b" "
+    in_string = escaped = False
+    chosen = -1
+    for index, char in enumerate(data):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == 0x5C:  # backslash
+                escaped = True
+            elif char == 0x22:  # closing quote
+                in_string = False
+            elif chr(char).isascii() and chr(char).isalnum():
+                chosen = index
+        elif char == 0x22:
+            in_string = True
+        elif 0x30 <= char <= 0x39:
+            chosen = index
+    if chosen < 0:
+        return bytes(data) + b" "
+    char = data[chosen]
+    data[chosen] = 0x30 + (char - 0x30 + 1) % 10 if 0x30 <= char <= 0x39 else char ^ 0x20
+    return bytes(data)

@@ -322,3 +322,23 @@ def test_clear_resets_the_counts(call: Call, sandbox: Sandbox) -> None:
     assert call.send("PATCH", WIDGET, BODY, headers=_fault("503; times=1", key)).status_code == 200
     sandbox.clear()
     assert call.send("PATCH", WIDGET, BODY, headers=_fault("503; times=1", key)).status_code == 503
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":1}',
+        b'{"a":true}',
+        b'{"a":"x\\n"}',
+        b'{"a":[null,false]}',
+        b'{"a":"\\u00e9"}',
+        b'{"name":"\xe6\x96\xb0"}',
+        b"{}",
+    ],
+)
+def test_tampering_keeps_json_valid_and_changes_the_bytes(body: bytes) -> None:
+    from wechatpay_codegen.sandbox.pipeline import _tamper
+
+    tampered = _tamper(body)
+    assert tampered != body
+    json.loads(tampered)
