@@ -39,11 +39,13 @@ RUNTIME_ERRORS: tuple[str, ...] = (
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "SignatureVerificationError",
     "WeChatPayError",
 )

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, NoReturn
 
 from .errors import RequestValidationError
+from .serde import join, json_type
 
 __all__ = [
     "Checker",
@@ -29,7 +30,6 @@ __all__ = [
     "expect_object",
     "free_object",
     "integer",
-    "join",
     "mutually_exclusive",
     "no_unknown_fields",
     "number",
@@ -52,30 +52,8 @@ _DATETIME_HINT = (
 )
 
 
-def join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _fail(path: str, reason: str) -> NoReturn:
     raise RequestValidationError(path, reason)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 def _plural(count: int | float, word: str) -> str:
@@ -87,7 +65,7 @@ def _plural(count: int | float, word: str) -> str:
 
 def expect_object(value: object, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        _fail(path, f"expected an object, got {_json_type(value)}")
+        _fail(path, f"expected an object, got {json_type(value)}")
     return value
 
 
@@ -162,7 +140,7 @@ def string(
 ) -> Checker:
     def check(value: Any, path: str) -> None:
         if not isinstance(value, str):
-            _fail(path, f"expected a string, got {_json_type(value)}")
+            _fail(path, f"expected a string, got {json_type(value)}")
         if min_length is not None and len(value) < min_length:
             _fail(path, f"at least {_plural(min_length, 'character')}")
         if max_length is not None and len(value) > max_length:
@@ -175,7 +153,7 @@ def string(
 
 def date_time(value: Any, path: str) -> None:
     if not isinstance(value, str):
-        _fail(path, f"expected a string, got {_json_type(value)}")
+        _fail(path, f"expected a string, got {json_type(value)}")
     match = _DATETIME.fullmatch(value)
     if match is None:
         _fail(path, f"must be {_DATETIME_HINT}")
@@ -188,22 +166,34 @@ def date_time(value: Any, path: str) -> None:
         _fail(path, f"must be {_DATETIME_HINT}")
 
 
-def _bounds(
-    value: int | float,
-    path: str,
+def _numeric(
+    integral: bool,
     minimum: int | float | None,
     maximum: int | float | None,
     exclusive_minimum: int | float | None,
     exclusive_maximum: int | float | None,
-) -> None:
-    if minimum is not None and value < minimum:
-        _fail(path, f"must be >= {minimum}")
-    if maximum is not None and value > maximum:
-        _fail(path, f"must be <= {maximum}")
-    if exclusive_minimum is not None and value <= exclusive_minimum:
-        _fail(path, f"must be > {exclusive_minimum}")
-    if exclusive_maximum is not None and value >= exclusive_maximum:
-        _fail(path, f"must be < {exclusive_maximum}")
+) -> Checker:
+    expected = "an integer" if integral else "a number"
+
+    def check(value: Any, path: str) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (integral and not isinstance(value, int))
+        ):
+            _fail(path, f"expected {expected}, got {json_type(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            _fail(path, "must be a finite number")
+        if minimum is not None and value < minimum:
+            _fail(path, f"must be >= {minimum}")
+        if maximum is not None and value > maximum:
+            _fail(path, f"must be <= {maximum}")
+        if exclusive_minimum is not None and value <= exclusive_minimum:
+            _fail(path, f"must be > {exclusive_minimum}")
+        if exclusive_maximum is not None and value >= exclusive_maximum:
+            _fail(path, f"must be < {exclusive_maximum}")
+
+    return check
 
 
 def integer(
@@ -213,12 +203,7 @@ def integer(
     exclusive_minimum: int | float | None = None,
     exclusive_maximum: int | float | None = None,
 ) -> Checker:
-    def check(value: Any, path: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            _fail(path, f"expected an integer, got {_json_type(value)}")
-        _bounds(value, path, minimum, maximum, exclusive_minimum, exclusive_maximum)
-
-    return check
+    return _numeric(True, minimum, maximum, exclusive_minimum, exclusive_maximum)
 
 
 def number(
@@ -228,19 +213,12 @@ def number(
     exclusive_minimum: int | float | None = None,
     exclusive_maximum: int | float | None = None,
 ) -> Checker:
-    def check(value: Any, path: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            _fail(path, f"expected a number, got {_json_type(value)}")
-        if not math.isfinite(value):
-            _fail(path, "must be a finite number")
-        _bounds(value, path, minimum, maximum, exclusive_minimum, exclusive_maximum)
-
-    return check
+    return _numeric(False, minimum, maximum, exclusive_minimum, exclusive_maximum)
 
 
 def boolean(value: Any, path: str) -> None:
     if not isinstance(value, bool):
-        _fail(path, f"expected a boolean, got {_json_type(value)}")
+        _fail(path, f"expected a boolean, got {json_type(value)}")
 
 
 def free_object(value: Any, path: str) -> None:
@@ -258,7 +236,7 @@ def enum(enum_cls: type[Enum]) -> Checker:
 
     def check(value: Any, path: str) -> None:
         if not isinstance(value, str):
-            _fail(path, f"expected a string, got {_json_type(value)}")
+            _fail(path, f"expected a string, got {json_type(value)}")
         if value not in allowed:
             _fail(path, f"must be one of {', '.join(allowed)}")
 
@@ -274,7 +252,7 @@ def array(
 ) -> Checker:
     def check(value: Any, path: str) -> None:
         if not isinstance(value, (list, tuple)):
-            _fail(path, f"expected an array, got {_json_type(value)}")
+            _fail(path, f"expected an array, got {json_type(value)}")
         if min_items is not None and len(value) < min_items:
             _fail(path, f"at least {_plural(min_items, 'item')}")
         if max_items is not None and len(value) > max_items:

@@ -344,6 +344,14 @@ def test_package_exports() -> None:
     assert (Path(wp.__file__).parent / "py.typed").is_file()
 
 
+def test_every_runtime_error_is_exported() -> None:
+    from wechatpay_marketing._runtime import errors
+
+    classes = {name for name in errors.__all__ if isinstance(getattr(errors, name), type)}
+    assert classes == set(ir.RUNTIME_ERRORS)
+    assert all(getattr(wp, name) is getattr(errors, name) for name in classes)
+
+
 @pytest.fixture(scope="module")
 def keys() -> dict[str, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

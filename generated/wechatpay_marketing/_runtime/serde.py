@@ -26,6 +26,7 @@ __all__ = [
     "expect_object",
     "format_datetime",
     "join",
+    "json_type",
     "list_parser",
     "optional",
     "parse_any",
@@ -72,7 +73,8 @@ def _fail(path: str, reason: str) -> NoReturn:
     raise APIResponseValidationError(f"{path}: {reason}" if path else reason)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, for error messages ("string", "array", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -95,7 +97,7 @@ def _json_type(value: object) -> str:
 
 def expect_object(value: object, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        _fail(path, f"expected an object, got {_json_type(value)}")
+        _fail(path, f"expected an object, got {json_type(value)}")
     return value
 
 
@@ -115,26 +117,26 @@ def optional(obj: Mapping[str, Any], key: str, path: str, parse: Parser[T]) -> T
 
 def parse_str(value: Any, path: str) -> str:
     if not isinstance(value, str):
-        _fail(path, f"expected a string, got {_json_type(value)}")
+        _fail(path, f"expected a string, got {json_type(value)}")
     return value
 
 
 def parse_int(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(path, f"expected an integer, got {_json_type(value)}")
+        _fail(path, f"expected an integer, got {json_type(value)}")
     return value
 
 
 def parse_float(value: Any, path: str) -> float:
     """A JSON number; an integer stays an ``int`` so it is written back unchanged."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _fail(path, f"expected a number, got {_json_type(value)}")
+        _fail(path, f"expected a number, got {json_type(value)}")
     return value
 
 
 def parse_bool(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
-        _fail(path, f"expected a boolean, got {_json_type(value)}")
+        _fail(path, f"expected a boolean, got {json_type(value)}")
     return value
 
 
@@ -192,7 +194,7 @@ def enum_parser(enum_cls: type[E]) -> Parser[E | str]:
 def list_parser(item: Parser[T]) -> Parser[list[T]]:
     def parse(value: Any, path: str) -> list[T]:
         if not isinstance(value, list):
-            _fail(path, f"expected an array, got {_json_type(value)}")
+            _fail(path, f"expected an array, got {json_type(value)}")
         return [item(element, f"{path}[{index}]") for index, element in enumerate(value)]
 
     return parse
