@@ -793,10 +793,6 @@ def build_ir(specs: SpecSet) -> ir.API:
     builder = _Builder(specs)
     api = builder.build()
     if builder.problems:
-        problems = sorted(
-            set(builder.problems),
-            key=lambda p: (p.location.file, p.location.line, p.location.col, p.message),
-        )
-        raise SpecLoadError(problems)
+        raise SpecLoadError(builder.problems)  # sorted and deduplicated there
     return api
 
