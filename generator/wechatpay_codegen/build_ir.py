@@ -508,6 +508,9 @@ class _Builder:
         name = self.name_or_problem(id_node, method_name, operation_id, _CLIENT_RESERVED)
         if name is None or not self.claim(self.methods, name, id_node, operation_id):
             return None
+        constant = constant_name(operation_id)  # shares _operations.py with imported classes
+        if not self.claim(self.classes, constant, id_node, operation_id):
+            return None
         auth = self.auth_scheme(op)
         if auth is None:
             return None
@@ -542,7 +545,7 @@ class _Builder:
         return ir.Operation(
             operation_id=operation_id,
             name=name,
-            constant=constant_name(operation_id),
+            constant=constant,
             prepare=f"prepare_{snake_case(operation_id)}",
             http_method=http_method,
             path=path,
