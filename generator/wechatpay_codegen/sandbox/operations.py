@@ -115,18 +115,12 @@ class _Builder:
     def deref(
         self, doc: SpecDocument, pointer: Pointer, value: Any
     ) -> tuple[SpecDocument, Pointer, Any]:
-        """Follow ``$ref`` chains (at most 20 hops) to the object they name."""
-        for _ in range(20):
-            if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
-                return doc, pointer, value
-            try:
-                doc, pointer, value = self.specs.resolve(doc, value["$ref"])
-            except SpecLoadError as exc:
-                self.problems.extend(exc.problems)
-                return doc, pointer, None
-            pointer = tuple(pointer)
-        self.problem(doc, pointer, "$ref chain longer than 20 hops; is it circular?")
-        return doc, pointer, None
+        """Follow ``$ref`` chains to the object they name (None, and a problem, if they break)."""
+        try:
+            return self.specs.deref(doc, pointer, value)
+        except SpecLoadError as exc:
+            self.problems.extend(exc.problems)
+            return doc, pointer, None
 
     def build(self) -> list[Operation]:
         operations: list[Operation] = []

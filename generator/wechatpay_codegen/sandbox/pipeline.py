@@ -238,21 +238,17 @@ class Processor:
     def _check_serial(self, op: Operation, request: Incoming) -> None:
         serial = request.headers.get("Wechatpay-Serial")
         expected = self.keys.wechatpay_public_key_id
+        field = "Wechatpay-Serial"
         if serial is None:
             if op.serial_required:
                 issue = f"is required on this API: send the WeChat Pay public key id ({expected})"
-                self._param_error("Wechatpay-Serial " + issue, "Wechatpay-Serial", issue, "header")
+                self._reject_400(Problem400(f"{field} {issue}", field, issue, "header"))
             return
         if serial != expected:
             whose = "brand" if op.is_brand else "merchant"
             issue = f"is not the WeChat Pay public key id of this {whose} ({expected})"
-            self._param_error(
-                f"Wechatpay-Serial {_short(serial)!r} {issue}",
-                "Wechatpay-Serial",
-                issue,
-                "header",
-                value=serial,
-            )
+            message = f"{field} {_short(serial)!r} {issue}"
+            self._reject_400(Problem400(message, field, issue, "header", serial))
 
     def _check_path_params(self, op: Operation, raw_params: dict[str, str]) -> None:
         values = tuple(raw_params.get(p.name, "") for p in op.params)
@@ -351,12 +347,6 @@ class Processor:
     def _sign_error(self, message: str) -> NoReturn:
         raise _Rejected(self._error(401, "SIGN_ERROR", message))
 
-    def _param_error(
-        self, message: str, field: str, issue: str, location: str, value: Any = None
-    ) -> NoReturn:
-        detail = _detail(field, issue, location, value)
-        raise _Rejected(self._error(400, "PARAM_ERROR", message, detail))
-
     def _reject_400(self, problem: Problem400, code: str = "PARAM_ERROR") -> NoReturn:
         raise _Rejected(self._error(400, code, problem.message, problem.detail()))
 
@@ -402,15 +392,6 @@ def _try_parse(value: str | None) -> Authorization | None:
         return parse_authorization(value)
     except AuthorizationSyntaxError:
         return None
-
-
-def _detail(field: str, issue: str, location: str, value: Any = None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"field": field}
-    if value is not None:
-        detail["value"] = value
-    detail["issue"] = issue
-    detail["location"] = location
-    return detail
 
 
 def _tamper(body: bytes) -> bytes:

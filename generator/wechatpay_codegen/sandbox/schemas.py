@@ -3,15 +3,14 @@
 Every spec document is registered with ``referencing`` under its file URI, so a schema is validated
 in place (``{"$ref": "file:///.../modify_budget.yaml#/paths/..."}``) and its relative references,
 local (``#/components/...``) or cross-file (``common.yaml#/...``), resolve exactly as written.
-Draft 2020-12, with one format assertion: a lenient ``date-time`` (the docs' examples omit seconds).
+Draft 2020-12, with one format assertion: the validator's lenient ``date-time`` (the docs' examples
+omit seconds).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,31 +20,15 @@ from jsonschema.exceptions import ValidationError, best_match  # type: ignore[im
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-](\d{2}):(\d{2}))"
-)
+from ..loader import pointer_text
+from ..validate import is_lenient_date_time
+
 _MAX_ISSUE = 300
 _MISSING: Any = object()
 
 
-def is_lenient_date_time(value: object) -> bool:
-    """RFC 3339 date-time, except that seconds may be left out (``2025-01-01T00:00+08:00``)."""
-    if not isinstance(value, str):
-        return True  # the format keyword only constrains strings
-    match = _DATE_TIME.fullmatch(value)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second, off_h, off_m = match.groups()
-    try:
-        datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second or 0), 59))
-    except ValueError:
-        return False
-    if int(second or 0) > 60:
-        return False
-    return off_h is None or (int(off_h) <= 23 and int(off_m) <= 59)
-
-
 def _format_checker() -> FormatChecker:
+    """Only ``date-time`` is asserted, leniently, exactly as ``validate`` checks the examples."""
     checker = FormatChecker(formats=())
     checker.checks("date-time")(is_lenient_date_time)
     return checker
@@ -59,10 +42,6 @@ def pointer_fragment(pointer: Sequence[str | int]) -> str:
     """A JSON pointer as a URI fragment (RFC 6901 escaping, then percent-encoding)."""
     parts = (str(p).replace("~", "~0").replace("/", "~1") for p in pointer)
     return "".join("/" + quote(part, safe="~") for part in parts)
-
-
-def json_pointer(path: Iterable[str | int]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 class SchemaSet:
@@ -111,29 +90,29 @@ def _describe(error: ValidationError) -> Violation:
     instance = error.instance
     keyword = str(error.validator)
     expected = error.validator_value
-    here = json_pointer(path)
+    here = pointer_text(path)
     if keyword == "required" and isinstance(instance, dict):
         missing = [name for name in expected if name not in instance]
         name = missing[0] if missing else ""
-        return Violation(json_pointer([*path, name]), "is required")
+        return Violation(pointer_text([*path, name]), "is required")
     if keyword == "dependentRequired" and isinstance(instance, dict):
         for trigger, needed in expected.items():
             if trigger in instance:
                 for name in needed:
                     if name not in instance:
                         issue = f"is required when {trigger!r} is present"
-                        return Violation(json_pointer([*path, name]), issue)
+                        return Violation(pointer_text([*path, name]), issue)
     if keyword == "not" and isinstance(expected, dict) and set(expected) == {"required"}:
         names = list(expected["required"])
         issue = "must not be given together with " + ", ".join(repr(n) for n in names[:-1])
         if isinstance(instance, dict) and names:
             last = names[-1]
-            return Violation(json_pointer([*path, last]), issue, _scalar(instance.get(last)))
+            return Violation(pointer_text([*path, last]), issue, _scalar(instance.get(last)))
     if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         extras = [name for name in instance if name not in known]
         if extras:
-            return Violation(json_pointer([*path, extras[0]]), "is not an allowed field")
+            return Violation(pointer_text([*path, extras[0]]), "is not an allowed field")
     messages = {
         "type": f"must be of type {expected}",
         "enum": f"must be one of {expected}",
