@@ -307,6 +307,8 @@ class Processor:
             message = f"injected by X-Sandbox-Fault: {fault.spec}"
             return self._error(fault.status, fault.error_code(), message, headers=extra)
         body, status = op.example, op.status
+        if fault.kind == "not-json":
+            body, status = _NOT_JSON, 200  # correctly signed below, like any answer
         now = int(time.time())
         signer = self.signer
         if fault.kind == "stale-timestamp":
@@ -328,10 +330,6 @@ class Processor:
             headers = [(k, v) for k, v in headers if k not in fault.missing]
         elif fault.kind == "tamper-body":
             body, status = (_tamper(body), status) if body else (b"{}", 200)
-        elif fault.kind == "not-json":
-            signed = signer.sign(_NOT_JSON)
-            headers = signer.headers(signed, op.signature_type)
-            body, status = _NOT_JSON, 200
         return self._signed_reply(status, headers, body)
 
     def _error(
