@@ -41,6 +41,7 @@ from .loader import (
     load_specs,
     pointer_text,
 )
+from .naming import NamingError, snake_case
 
 __all__ = ["AUTH_SCHEMES", "run_validate", "validate_specs"]
 
@@ -436,7 +437,10 @@ def _check_operation_ids(operations: list[_Operation]) -> list[Problem]:
         if not isinstance(op_id, str):
             continue  # the OpenAPI schema check reports the type
         if not _SNAKE.match(op_id):
-            suggestion = _snake_case(op_id)
+            try:
+                suggestion = snake_case(op_id)
+            except NamingError:
+                suggestion = ""
             hint = f"write it as {suggestion}" if _SNAKE.match(suggestion) else "use snake_case"
             problems.append(
                 op.doc.problem(where, f"operationId {op_id!r} is not snake_case; {hint}")
@@ -458,12 +462,6 @@ def _check_operation_ids(operations: list[_Operation]) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _snake_case(name: str) -> str:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced)
-    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 
 # ------------------------------------------------------------------------------ security
