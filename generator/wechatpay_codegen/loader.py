@@ -112,10 +112,6 @@ class SpecSet:
     def __post_init__(self) -> None:
         self._by_path = {doc.path: doc for doc in self.documents.values()}
 
-    def document_at(self, path: Path) -> SpecDocument | None:
-        """The loaded document of a file, if it is loaded."""
-        return self._by_path.get(path.resolve())
-
     def resolve(
         self, doc: SpecDocument, ref: str, *, at: Pointer | None = None
     ) -> tuple[SpecDocument, Pointer, Any]:
@@ -175,14 +171,14 @@ class SpecSet:
         file_part = ref.partition("#")[0]
         if not file_part:
             return doc
-        if _SCHEME.match(file_part) or file_part.startswith("//"):
+        target = _local_file(doc, file_part)
+        if target is None:
             raise self._fail(
                 doc,
                 at,
                 f"$ref {ref!r} points outside the spec files; only relative file references "
                 "are followed (copy the definition into a spec file)",
             )
-        target = (doc.path.parent / unquote(file_part)).resolve()
         found = self._by_path.get(target)
         if found is not None:
             return found
@@ -250,14 +246,19 @@ def _referenced_files(doc: SpecDocument, roots: Sequence[Path]) -> list[Path]:
     found: dict[str, Path] = {}
     for _, ref in doc.refs:
         file_part = ref.partition("#")[0]
-        if not file_part or file_part in found or _SCHEME.match(file_part):
+        if not file_part or file_part in found:
             continue
-        if file_part.startswith("//"):
-            continue
-        target = (doc.path.parent / unquote(file_part)).resolve()
-        if _inside(target, roots) and target.is_file():
+        target = _local_file(doc, file_part)
+        if target is not None and _inside(target, roots) and target.is_file():
             found[file_part] = target
     return list(found.values())
+
+
+def _local_file(doc: SpecDocument, file_part: str) -> Path | None:
+    """The file a ``$ref``'s file part names, relative to ``doc``; None for a URL."""
+    if _SCHEME.match(file_part) or file_part.startswith("//"):
+        return None
+    return (doc.path.parent / unquote(file_part)).resolve()
 
 
 def _inside(path: Path, roots: Iterable[Path]) -> bool:
