@@ -8,19 +8,17 @@ so the sync and async clients differ only in how they carry out those two steps.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
+import os
 import platform
 import sys
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Generator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from types import TracebackType
-from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar, cast
+from urllib.parse import quote, urlsplit
 
 from .errors import (
     APIConnectionError,
@@ -37,16 +35,11 @@ from .request import check_extra_headers, render_path, serialize_body
 from .response import Response
 from .retries import RETRY_STATUSES, RetryPolicy
 from .signing import SCHEMES, Signer, check_token
-from .transport import (
-    RawResponse,
-    SendAction,
-    SleepAction,
-    TransportFailure,
-    default_ssl_context,
-    send_async,
-    send_sync,
-)
+from .transport import Endpoint, RawResponse, SendAction, SleepAction, TransportFailure
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
+
+if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
+    import httpx
 
 __all__ = [
     "DEFAULT_BACKUP_BASE_URL",
@@ -66,7 +59,8 @@ DEFAULT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 
-_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+_HttpT = TypeVar("_HttpT", "httpx.Client", "httpx.AsyncClient")
+_TransportT = TypeVar("_TransportT", "_SyncTransport", "_AsyncTransport")
 _SyncT = TypeVar("_SyncT", bound="SyncAPIClient")
 _AsyncT = TypeVar("_AsyncT", bound="AsyncAPIClient")
 
@@ -85,32 +79,52 @@ class Operation:
     has_body: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Base:
-    """A base URL split into what goes to httpx (origin) and what is signed (path prefix)."""
+#: A base URL as the client uses it (origin to connect to, path prefix to sign).
+_Base = Endpoint
 
-    origin: str  # "https://api.mch.weixin.qq.com"
-    prefix: str  # "" or "/some/prefix"
-
-    @property
-    def display(self) -> str:
-        return self.origin + self.prefix
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+# Characters kept as they are in a base URL's path prefix (RFC 3986 pchar, "/" and "%").
+_PATH_SAFE: Final = "/%:@!$&'()*+,;=-._~"
 
 
-def _parse_base_url(value: object, what: str) -> _Base:
+def _parse_base_url(value: object, what: str) -> Endpoint:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{what} must be a URL string such as {DEFAULT_BASE_URL!r}")
+    if any(c <= " " or c == "\x7f" for c in value):
+        raise ConfigurationError(f"{what} is not a valid URL: it contains spaces or controls")
     try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL as exc:
+        parts = urlsplit(value)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
         raise ConfigurationError(f"{what} is not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
         raise ConfigurationError(f"{what} must be an http:// or https:// URL with a host")
-    if url.query or url.fragment or url.userinfo:
+    if parts.query or parts.fragment or "@" in parts.netloc:
         raise ConfigurationError(f"{what} must not contain a query, fragment or credentials")
-    origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-    prefix = url.raw_path.decode("ascii").rstrip("/")
-    return _Base(origin, prefix)
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ConfigurationError(f"{what} has an invalid host name: {host!r}") from None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    prefix = quote(parts.path, safe=_PATH_SAFE).rstrip("/")
+    return Endpoint(f"{scheme}://{netloc}", prefix)
+
+
+def _proxies_configured() -> bool:
+    """Whether httpx would route requests through a proxy (then httpx carries them)."""
+    for name in ("https_proxy", "http_proxy", "all_proxy"):
+        if os.environ.get(name) or os.environ.get(name.upper()):
+            return True
+    if sys.platform in ("darwin", "win32"):  # system proxy settings, as httpx reads them
+        from urllib.request import getproxies
+
+        return any(getproxies().get(scheme) for scheme in ("http", "https", "all"))
+    return False
 
 
 def _user_agent(package: str, version: str) -> str:
@@ -149,10 +163,35 @@ def _retry_count(value: object, what: str) -> int:
     return value
 
 
-class _ClientBase(Generic[_HttpT]):
+class _SyncTransport(Protocol):
+    @property
+    def is_closed(self) -> bool: ...
+
+    def send(self, action: SendAction) -> RawResponse | TransportFailure: ...
+
+    def close(self) -> None: ...
+
+
+class _AsyncTransport(Protocol):
+    @property
+    def is_closed(self) -> bool: ...
+
+    def send(self, action: SendAction) -> Awaitable[RawResponse | TransportFailure]: ...
+
+    async def close(self) -> None: ...
+
+
+def _is_httpx(value: object, name: str) -> bool:
+    """``isinstance(value, httpx.<name>)`` without importing httpx (not loaded: not an instance)."""
+    module = sys.modules.get("httpx")
+    return module is not None and isinstance(value, getattr(module, name))
+
+
+class _ClientBase(Generic[_HttpT, _TransportT]):
     """Configuration, request building and the attempt loop shared by both clients.
 
-    ``_HttpT`` is ``httpx.Client`` for the sync client and ``httpx.AsyncClient`` for the async one.
+    ``_HttpT`` is ``httpx.Client`` for the sync client and ``httpx.AsyncClient`` for the async
+    one; ``_TransportT`` is what carries the requests (see :mod:`.transport`).
     """
 
     _package_name: ClassVar[str] = "wechatpay-marketing"
@@ -180,7 +219,7 @@ class _ClientBase(Generic[_HttpT]):
     ) -> None:
         configure_from_env()
         if http_client is not None:
-            self._check_http_client(http_client)
+            self._check_http_client(http_client)  # before anything else: a clear error first
         if (mchid is None) == (brand_id is None):
             raise ConfigurationError(
                 "pass exactly one of mchid= (merchant and service-provider APIs, /v3/...) or "
@@ -211,7 +250,6 @@ class _ClientBase(Generic[_HttpT]):
         if backup_base_url is not None:
             self._bases.append(_parse_base_url(backup_base_url, "backup_base_url"))
         self.timeout = _positive_number(timeout, "timeout")
-        self._httpx_timeout = httpx.Timeout(self.timeout)
         self.max_retries = _retry_count(max_retries, "max_retries")
         self.max_response_bytes = _positive_int(max_response_bytes, "max_response_bytes")
 
@@ -224,17 +262,14 @@ class _ClientBase(Generic[_HttpT]):
         }
         self._headers_with_body = {**self._headers, "Content-Type": "application/json"}
 
-        #: Whether the httpx client is ours: then we close it, and requests skip httpx's merging
-        #: of client defaults (our headers are complete).
-        self._owns_http = http_client is None
-        self._http: _HttpT = (
-            http_client if http_client is not None else self._new_http_client(self._httpx_timeout)
-        )
+        #: What carries the requests: the built-in keep-alive transport by default; httpx for a
+        #: caller's ``http_client=`` (kept open on close) or when proxy variables are set.
+        self._http: _TransportT = self._new_transport(http_client)
 
     def _check_http_client(self, http_client: object) -> None:
         raise NotImplementedError
 
-    def _new_http_client(self, timeout: httpx.Timeout) -> _HttpT:
+    def _new_transport(self, http_client: _HttpT | None) -> _TransportT:
         raise NotImplementedError
 
     # -- introspection -------------------------------------------------------------------------
@@ -291,34 +326,20 @@ class _ClientBase(Generic[_HttpT]):
         retries = (
             self.max_retries if max_retries is None else _retry_count(max_retries, "max_retries")
         )
-        if timeout is None:
-            seconds, httpx_timeout = self.timeout, self._httpx_timeout
-        else:
-            seconds = _positive_number(timeout, "timeout")
-            httpx_timeout = httpx.Timeout(seconds)
+        seconds = self.timeout if timeout is None else _positive_number(timeout, "timeout")
 
         method = op.method.upper()
         signed_body = content if content is not None else b""
         attempts = retries + 1
         base_index = 0
-        url: httpx.URL | None = None
         for attempt in range(1, attempts + 1):
             base = self._bases[base_index]
             canonical = base.prefix + target
-            if url is None:
-                url = _url_for(base, canonical)
             send_headers = dict(headers)
             send_headers["Authorization"] = signer.authorization(method, canonical, signed_body)
             started = time.perf_counter()
             outcome = yield SendAction(
-                method,
-                url,
-                send_headers,
-                content,
-                seconds,
-                httpx_timeout,
-                self.max_response_bytes,
-                self._owns_http,
+                method, base, canonical, send_headers, content, seconds, self.max_response_bytes
             )
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             last = attempt == attempts
@@ -339,7 +360,6 @@ class _ClientBase(Generic[_HttpT]):
                 if outcome.failover and base_index + 1 < len(self._bases):
                     # The backup is another access point: try it at once, no backoff.
                     base_index += 1
-                    url = None
                     delay = 0.0
                     logger.info(
                         "failing over from %s to the backup %s after %s",
@@ -415,16 +435,11 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[st
     return merged
 
 
-@lru_cache(maxsize=1024)
-def _url_for(base: _Base, target: str) -> httpx.URL:
-    """The URL to send; refuses a target httpx would alter (the signed one must be the sent one).
+def _url_for(base: Endpoint, target: str) -> httpx.URL:
+    """The URL an httpx client is given for ``target`` (refused if httpx would alter it)."""
+    from .httpx_transport import url_for
 
-    Cached: parsing a URL is a measurable part of a call, and the same targets recur.
-    """
-    url = httpx.URL(base.origin + target)
-    if url.raw_path != target.encode("ascii"):
-        raise RequestValidationError("", f"the request target {target!r} would not be sent as is")
-    return url
+    return url_for(base.origin, target)
 
 
 def _describe_failure(failure: TransportFailure) -> str:
@@ -447,20 +462,30 @@ def _connection_error(
     return error
 
 
-class SyncAPIClient(_ClientBase[httpx.Client]):
-    """Base of the generated ``WeChatPayClient`` (blocking, on ``httpx.Client``)."""
+class SyncAPIClient(_ClientBase["httpx.Client", _SyncTransport]):
+    """Base of the generated ``WeChatPayClient`` (blocking).
+
+    Requests go over the built-in keep-alive transport, or over ``http_client=`` (an
+    ``httpx.Client``) when one is given.
+    """
 
     def _check_http_client(self, http_client: object) -> None:
-        if not isinstance(http_client, httpx.Client):
-            hint = (
-                " (the async client takes it)" if isinstance(http_client, httpx.AsyncClient) else ""
-            )
+        if not _is_httpx(http_client, "Client"):
+            hint = " (the async client takes it)" if _is_httpx(http_client, "AsyncClient") else ""
             raise ConfigurationError(
                 f"http_client must be an httpx.Client, got {type(http_client).__name__}{hint}"
             )
 
-    def _new_http_client(self, timeout: httpx.Timeout) -> httpx.Client:
-        return httpx.Client(timeout=timeout, follow_redirects=False, verify=default_ssl_context())
+    def _new_transport(self, http_client: httpx.Client | None) -> _SyncTransport:
+        if http_client is None and not _proxies_configured():
+            from .sync_pool import SyncPool
+
+            return SyncPool()
+        from .httpx_transport import HttpxSyncTransport, new_sync_client
+
+        if http_client is not None:
+            return HttpxSyncTransport(http_client, owned=False)
+        return HttpxSyncTransport(new_sync_client(self.timeout), owned=True)
 
     def _request(
         self,
@@ -472,7 +497,8 @@ class SyncAPIClient(_ClientBase[httpx.Client]):
         max_retries: int | None = None,
         timeout: float | None = None,
     ) -> Response:
-        if self._http.is_closed:
+        transport = self._http
+        if transport.is_closed:
             raise WeChatPayError("this client is closed")
         flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
         step = next(flow)
@@ -482,16 +508,15 @@ class SyncAPIClient(_ClientBase[httpx.Client]):
                 time.sleep(step.seconds)
                 outcome = None
             else:
-                outcome = send_sync(self._http, step)
+                outcome = transport.send(step)
             try:
                 step = flow.send(outcome)
             except StopIteration as done:
                 return cast(Response, done.value)
 
     def close(self) -> None:
-        """Close the connection pool (not a user-supplied ``http_client``)."""
-        if self._owns_http:
-            self._http.close()
+        """Close the connections (never a caller's ``http_client``, which stays open)."""
+        self._http.close()
 
     def __enter__(self: _SyncT) -> _SyncT:
         return self
@@ -505,20 +530,30 @@ class SyncAPIClient(_ClientBase[httpx.Client]):
         self.close()
 
 
-class AsyncAPIClient(_ClientBase[httpx.AsyncClient]):
-    """Base of the generated ``AsyncWeChatPayClient`` (asyncio, on ``httpx.AsyncClient``)."""
+class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
+    """Base of the generated ``AsyncWeChatPayClient`` (asyncio).
+
+    Requests go over the built-in keep-alive transport, or over ``http_client=`` (an
+    ``httpx.AsyncClient``) when one is given.
+    """
 
     def _check_http_client(self, http_client: object) -> None:
-        if not isinstance(http_client, httpx.AsyncClient):
-            hint = " (the sync client takes it)" if isinstance(http_client, httpx.Client) else ""
+        if not _is_httpx(http_client, "AsyncClient"):
+            hint = " (the sync client takes it)" if _is_httpx(http_client, "Client") else ""
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}{hint}"
             )
 
-    def _new_http_client(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, verify=default_ssl_context()
-        )
+    def _new_transport(self, http_client: httpx.AsyncClient | None) -> _AsyncTransport:
+        if http_client is None and not _proxies_configured():
+            from .async_pool import AsyncPool
+
+            return AsyncPool()
+        from .httpx_transport import HttpxAsyncTransport, new_async_client
+
+        if http_client is not None:
+            return HttpxAsyncTransport(http_client, owned=False)
+        return HttpxAsyncTransport(new_async_client(self.timeout), owned=True)
 
     async def _request(
         self,
@@ -530,26 +565,28 @@ class AsyncAPIClient(_ClientBase[httpx.AsyncClient]):
         max_retries: int | None = None,
         timeout: float | None = None,
     ) -> Response:
-        if self._http.is_closed:
+        transport = self._http
+        if transport.is_closed:
             raise WeChatPayError("this client is closed")
         flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
         step = next(flow)
         while True:
             outcome: _Outcome
             if isinstance(step, SleepAction):
+                import asyncio  # the blocking client never imports asyncio
+
                 await asyncio.sleep(step.seconds)
                 outcome = None
             else:
-                outcome = await send_async(self._http, step)
+                outcome = await transport.send(step)
             try:
                 step = flow.send(outcome)
             except StopIteration as done:
                 return cast(Response, done.value)
 
     async def close(self) -> None:
-        """Close the connection pool (not a user-supplied ``http_client``)."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the connections (never a caller's ``http_client``, which stays open)."""
+        await self._http.close()
 
     aclose = close
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
-
-import httpx
 
 from .errors import APIResponseValidationError
 
@@ -13,12 +12,16 @@ __all__ = ["Response"]
 
 
 class Response:
-    """A 2xx response whose signature was verified. ``content`` is the raw body bytes."""
+    """A 2xx response whose signature was verified. ``content`` is the raw body bytes.
+
+    ``headers`` looks names up case-insensitively (an ``httpx.Headers`` when an httpx client
+    carried the call).
+    """
 
     __slots__ = ("content", "headers", "request_id", "status_code")
 
     def __init__(
-        self, status_code: int, headers: httpx.Headers, content: bytes, request_id: str | None
+        self, status_code: int, headers: Mapping[str, str], content: bytes, request_id: str | None
     ) -> None:
         self.status_code = status_code
         self.headers = headers
