@@ -1,3 +1,3 @@
-"""wechatpay-codegen: hand-written OpenAPI specs of WeChat Pay APIv3 in, a typed Python client out."""
+"""wechatpay-codegen: OpenAPI specs of WeChat Pay APIv3 in, a typed Python client out."""
 
 __version__ = "0.1.0"

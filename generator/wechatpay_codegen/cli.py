@@ -1,7 +1,8 @@
 """Command line: ``wechatpay-codegen validate | generate | sandbox``.
 
 Argument parsing only; each sub-command lives in its own module and returns an exit code. Bad input
-(a broken spec, a missing file) is reported as ``file:line:col: message`` lines, never as a traceback.
+(a broken spec, a missing file) is reported as ``file:line:col: message`` lines, never as a
+traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check spec files; print file:line:col problems")
-    validate.add_argument("paths", nargs="*", type=Path, help="spec files or folders (default: specs)")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, help="spec files or folders (default: specs)"
+    )
 
     generate = sub.add_parser("generate", help="render the client package from the specs")
     generate.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")

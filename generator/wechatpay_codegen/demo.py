@@ -3,7 +3,8 @@
 Starts the sandbox in-process on a free loopback port with throwaway keys, builds each call from the
 spec's own examples (path-parameter examples plus the request-body example), calls every operation
 with ``WeChatPayClient`` and then with ``AsyncWeChatPayClient``, and prints one table row per call.
-Needs no credentials. The generated package is imported lazily: the generator itself never depends on it.
+Needs no credentials. The generated package is imported lazily: the generator itself never
+depends on it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class DemoCall:
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        """The method's keyword arguments: path parameters and top-level body fields by wire name."""
+        """The method's keyword arguments: path parameters and top-level body fields."""
         return {**self.path_params, **(self.body or {})}
 
 
@@ -51,7 +52,7 @@ class Row:
 
 
 def demo_calls(specs: SpecSet) -> list[DemoCall]:
-    """Every operation in the specs, with arguments taken from its examples, sorted by operationId."""
+    """Every operation in the specs with arguments from its examples, by operationId."""
     calls: list[DemoCall] = []
     for doc in specs.documents.values():
         for path_item in (doc.data.get("paths") or {}).values():
@@ -70,7 +71,12 @@ def demo_calls(specs: SpecSet) -> list[DemoCall]:
                 status, example = _success(op)
                 calls.append(
                     DemoCall(
-                        op["operationId"], _is_brand(specs, doc, op), path_params, body, status, example
+                        op["operationId"],
+                        _is_brand(specs, doc, op),
+                        path_params,
+                        body,
+                        status,
+                        example,
                     )
                 )
     return sorted(calls, key=lambda c: c.operation_id)
@@ -133,7 +139,9 @@ def _run_sync(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any
     return rows
 
 
-async def _run_async(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]) -> list[Row]:
+async def _run_async(
+    calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]
+) -> list[Row]:
     import httpx
     import wechatpay_marketing as wp
 
@@ -161,7 +169,10 @@ def format_table(rows: Sequence[Row]) -> str:
         (r.client, r.operation_id, str(r.status), r.request_id, f"{r.millis:.1f}") for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import wechatpay_marketing as wp
-
 from wechatpay_codegen.demo import DemoCall, demo_calls
 from wechatpay_codegen.loader import SpecSet, load_specs
 from wechatpay_codegen.sandbox import Sandbox

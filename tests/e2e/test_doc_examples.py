@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 import wechatpay_marketing as wp
-
 from wechatpay_codegen.demo import DemoCall
 from wechatpay_codegen.sandbox import Sandbox
 
-OPERATIONS = ["modify_budget", "submit_delivery_plan", "update_delivery_plan", "update_stock_bundle"]
+OPERATIONS = [
+    "modify_budget",
+    "submit_delivery_plan",
+    "update_delivery_plan",
+    "update_stock_bundle",
+]
 
 
 def _same_instant(a: Any, b: Any) -> bool:
@@ -31,7 +35,7 @@ def assert_wire_equal(actual: Any, expected: Any, path: str = "$") -> None:
             assert_wire_equal(actual[key], expected[key], f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), path
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_wire_equal(a, e, f"{path}[{i}]")
     elif isinstance(expected, str) and actual != expected:
         assert _same_instant(actual, expected), f"{path}: {actual!r} != {expected!r}"

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 import wechatpay_marketing as wp
-
 from wechatpay_codegen.demo import DemoCall
 from wechatpay_codegen.sandbox import Sandbox
 
