@@ -16,13 +16,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+from jsonschema import (
     Draft202012Validator,
     FormatChecker,
 )
-from jsonschema.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+from jsonschema.exceptions import (
     SchemaError,
     ValidationError,
 )
@@ -233,7 +233,7 @@ def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
     elif kind == "type":
         message = f"{name} must be of type {_types(error.validator_value)}"
     elif kind == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
+        allowed = ", ".join(str(v) for v in cast(list[Any], error.validator_value))
         message = f"{name} must be one of {allowed} (got {_short(error.instance)})"
     elif kind == "const":
         message = f"{name} must be {_short(error.validator_value)}"

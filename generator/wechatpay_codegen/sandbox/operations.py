@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 from ..loader import Location, Problem, SpecDocument, SpecLoadError, SpecSet
 from .crypto import BRAND_SCHEME, MERCHANT_SCHEME

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -89,7 +89,7 @@ def _describe(error: ValidationError) -> Violation:
     path = list(error.absolute_path)
     instance = error.instance
     keyword = str(error.validator)
-    expected = error.validator_value
+    expected: Any = error.validator_value
     here = pointer_text(path)
     if keyword == "required" and isinstance(instance, dict):
         missing = [name for name in expected if name not in instance]
