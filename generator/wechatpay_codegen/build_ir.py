@@ -38,6 +38,11 @@ _AUTH_SCHEMES: dict[str, Literal["merchant", "brand"]] = {
 }
 _UNSUPPORTED_KEYWORDS = ("allOf", "anyOf", "oneOf", "if", "then", "else", "prefixItems", "const")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# One path segment: RFC 3986 pchar (unreserved, sub-delims, ":", "@", %XX) and {name} placeholders.
+# The template is sent as the request target, so anything else (spaces, CR/LF, "?", "#", non-ASCII)
+# could change the request line or the URL; "." and ".." segments and empty ones would change
+# which resource it names.
+_SEGMENT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}|\{[A-Za-z0-9_.\-]+\})+")
 
 # Names a model's attributes must not take: its own methods, and the names its class body and
 # annotations use (a class attribute would shadow them).
@@ -143,6 +148,8 @@ class _Builder:
         self.named: dict[tuple[str, Pointer], ir.TypeRef] = {}
         # (class, attribute) -> where the property is written, to report clashes with class names
         self.attributes: dict[tuple[str, str], _Node] = {}
+        # (operationId, argument) -> where a path parameter is declared, for the same check
+        self.arguments: dict[tuple[str, str], _Node] = {}
 
     # -- problems ------------------------------------------------------------------------------
 
@@ -494,9 +501,28 @@ class _Builder:
                     if op.data is not None:
                         yield op
 
+    def path_template(self, op: _Node, path: str) -> bool:
+        """The path key is a plain URL path: it is sent as the request target verbatim."""
+        segments = path.split("/")
+        if (
+            segments[0] != ""
+            or len(segments) < 2
+            or any(s in ("", ".", "..") or not _SEGMENT.fullmatch(s) for s in segments[1:])
+        ):
+            self.problem(
+                _Node(op.doc, op.pointer[:2], None),
+                f"path {path!r} is not a plain URL path; write /segments of letters, digits and "
+                "-._~!$&'()*+,;=:@ (or %XX) with {name} placeholders, no empty, '.' or '..' "
+                "segments",
+            )
+            return False
+        return True
+
     def build_operation(self, op: _Node) -> ir.Operation | None:
         path = str(op.pointer[1])
         http_method = str(op.pointer[2]).upper()
+        if not self.path_template(op, path):
+            return None
         if not isinstance(op.data, dict):
             self.problem(op, "an operation must be a mapping")
             return None
@@ -517,14 +543,17 @@ class _Builder:
 
         arguments: Namespace[_Claim] = Namespace()
         parameters: list[ir.Parameter] = []
-        for param in self.path_parameters(op, path):
+        for param, node in self.path_parameters(op, path):
             if self.claim(arguments, param.name, op, param.wire_name):
                 parameters.append(param)
+                self.arguments[(operation_id, param.name)] = node
 
         body_model, request_example = self.request_body(op, operation_id)
         if body_model is not None:
+            # prepare_<op> calls the body validator by name: no argument may shadow it.
+            reserved = _ARG_RESERVED | {body_model.validator}
             for field in body_model.fields:
-                arg = self.name_or_problem(op, attribute_name, field.wire_name, _ARG_RESERVED)
+                arg = self.name_or_problem(op, attribute_name, field.wire_name, reserved)
                 if arg is None or not self.claim(arguments, arg, op, field.wire_name):
                     continue
                 parameters.append(
@@ -600,8 +629,8 @@ class _Builder:
             )
         return auth
 
-    def path_parameters(self, op: _Node, path: str) -> list[ir.Parameter]:
-        out: list[ir.Parameter] = []
+    def path_parameters(self, op: _Node, path: str) -> list[tuple[ir.Parameter, _Node]]:
+        out: list[tuple[ir.Parameter, _Node]] = []
         placeholders = _PLACEHOLDER.findall(path)
         declared: set[str] = set()
         for raw in op.child("parameters").elements():
@@ -637,14 +666,17 @@ class _Builder:
             if example is None and isinstance(schema.data, dict):
                 example = schema.data.get("example")
             out.append(
-                ir.Parameter(
-                    wire_name=wire,
-                    name=arg,
-                    type=param_type,
-                    required=True,
-                    description=self.text(param, "description"),
-                    location="path",
-                    example=example,
+                (
+                    ir.Parameter(
+                        wire_name=wire,
+                        name=arg,
+                        type=param_type,
+                        required=True,
+                        description=self.text(param, "description"),
+                        location="path",
+                        example=example,
+                    ),
+                    param,
                 )
             )
         for missing in sorted(set(placeholders) - declared):
@@ -759,6 +791,14 @@ class _Builder:
                     node,
                     f"attribute {attr!r} of {model} has the name of the class {attr!r} "
                     f"({self.classes.claims[attr]}); rename the property or the schema",
+                )
+        # A client method's argument would shadow the class it returns or takes.
+        for (operation_id, arg), node in sorted(self.arguments.items(), key=lambda kv: kv[0]):
+            if arg in self.classes.claims:
+                self.problem(
+                    node,
+                    f"path parameter {arg!r} of {operation_id} has the name of the class "
+                    f"{arg!r} ({self.classes.claims[arg]}); rename the parameter or the schema",
                 )
 
     def reachable(self, roots: Iterable[str]) -> set[str]:

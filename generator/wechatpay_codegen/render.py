@@ -147,20 +147,27 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-# A run of spaces | one wide (CJK) character | a run of anything else that is not a space.
-_TOKEN = re.compile(r"[ ]+|[^ ]")
-
-
 def _tokens(text: str) -> list[str]:
-    """Split for wrapping: spaces, single wide characters, and words."""
+    """Split for wrapping: spaces (a run as one ``" "``), single wide characters, and words.
+
+    Built with a list per word: growing one string a character at a time would be quadratic, and
+    a spec may hold a description of megabytes without a space.
+    """
     out: list[str] = []
-    for piece in _TOKEN.findall(text):
-        if piece[0] == " ":
+    word: list[str] = []
+    for char in text:
+        if char != " " and _width(char) == 1:
+            word.append(char)
+            continue
+        if word:
+            out.append("".join(word))
+            word = []
+        if char != " ":
+            out.append(char)  # a wide character stands alone: a line may break around it
+        elif not out or out[-1] != " ":
             out.append(" ")
-        elif out and out[-1] != " " and _width(piece) == 1 and _width(out[-1][-1]) == 1:
-            out[-1] += piece  # extend a narrow word
-        else:
-            out.append(piece)
+    if word:
+        out.append("".join(word))
     return out
 
 
