@@ -72,6 +72,13 @@ class Headers(Mapping[str, str]):
             merged[key] = f"{merged[key]}, {value}" if key in merged else value
         self._map = merged
 
+    @classmethod
+    def _of(cls, items: list[tuple[str, str]], merged: dict[str, str]) -> Headers:
+        headers = cls.__new__(cls)
+        headers._items = items
+        headers._map = merged
+        return headers
+
     def __getitem__(self, name: str) -> str:
         return self._map[name.lower()]
 
@@ -209,41 +216,51 @@ class ResponseParser:
             return b""
         if end > MAX_HEAD_BYTES:
             raise ProtocolError("the response head is larger than 64 KiB")
-        lines = data[:end].split(b"\r\n")
+        head = data[:end]
         rest = data[end + 4 :]
-        version, _, tail = lines[0].partition(b" ")
+        if head.isascii():  # the usual case: one decode, then str operations
+            lines = head.decode("ascii").split("\r\n")
+        else:
+            lines = [line.decode("latin-1") for line in head.split(b"\r\n")]
+        version, _, tail = lines[0].partition(" ")
         code = tail[:3]
         if (
-            version not in (b"HTTP/1.1", b"HTTP/1.0")
+            version not in ("HTTP/1.1", "HTTP/1.0")
             or len(code) != 3
-            or not code.isdigit()
-            or tail[3:4] not in (b"", b" ")
+            or not (code.isascii() and code.isdigit())
+            or tail[3:4] not in ("", " ")
         ):
             raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:64]!r}")
         status = int(code)
         if len(lines) - 1 > MAX_FIELDS:
             raise ProtocolError(f"the response has more than {MAX_FIELDS} header fields")
         items: list[tuple[str, str]] = []
+        merged: dict[str, str] = {}
         for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+            name, colon, value = line.partition(":")
+            if not colon or not name or name[-1] in " \t" or line[0] in " \t":
                 raise ProtocolError(f"malformed header line: {line[:64]!r}")
-            items.append((name.decode("latin-1"), _decode_value(value.strip(b" \t"))))
+            value = value.strip(" \t")
+            if not value.isascii():
+                value = _decode_value(value.encode("latin-1"))
+            items.append((name, value))
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
         if 100 <= status < 200:
             if status == 101:
                 raise ProtocolError("the server switched protocols")
             return rest  # interim response: the real one follows
         self.status_code = status
-        headers = self.headers = Headers(items)
+        self.headers = Headers._of(items, merged)
         self.head_done = True
         self._keep_partial = not (200 <= status < 300)
-        connection = (headers.get("Connection") or "").lower()
-        self.reusable = version == b"HTTP/1.1" and "close" not in connection
+        connection = merged.get("connection", "").lower()
+        self.reusable = version == "HTTP/1.1" and "close" not in connection
         if self._no_body or status in (204, 304):
             self._finish()
             return rest
-        encoding = headers.get("Transfer-Encoding")
-        length = headers.get("Content-Length")
+        encoding = merged.get("transfer-encoding")
+        length = merged.get("content-length")
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
                 raise ProtocolError(f"unsupported Transfer-Encoding {encoding[:32]!r}")

@@ -178,6 +178,7 @@ def _error(phase: str, message: str = "", *, timed_out: bool = False) -> Excepti
         kind: type[Exception] = {
             "connect": httpx.ConnectTimeout,
             "write": httpx.WriteTimeout,
+            "pool": httpx.PoolTimeout,
         }.get(phase, httpx.ReadTimeout)
         return kind(message or "timed out")
     kind = {

@@ -1,4 +1,8 @@
-"""Start the sandbox in a child process (see ``_server.py``) and hand back its configuration."""
+"""Start a server in a child process and hand back its base URL and client configuration.
+
+``SandboxProcess(specs)`` runs the sandbox (``_server.py``); ``FastServerProcess()`` the minimal
+server of the concurrency benchmark (``_fast_server.py``). Each is pinned to ``cpu`` when given.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-class SandboxProcess:
-    """``with SandboxProcess(specs, cpu=1) as sb: sb.base_url, sb.merchant_config()``."""
+class ServerProcess:
+    """``with ServerProcess(module, args, cpu=1) as server: server.base_url, ...``."""
 
-    def __init__(self, specs: Path, cpu: int | None = None) -> None:
-        self.specs = specs
+    def __init__(self, module: str, args: list[str], cpu: int | None = None) -> None:
+        self.module = module
+        self.args = args
         self.cpu = cpu
         self._proc: subprocess.Popen[str] | None = None
         self.base_url = ""
         self._merchant: dict[str, Any] = {}
 
-    def __enter__(self) -> SandboxProcess:
-        args = [sys.executable, "-m", "tests.benchmarks._server", str(self.specs)]
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def __enter__(self) -> ServerProcess:
+        args = [sys.executable, "-m", self.module, *self.args]
         if self.cpu is not None:
             args.append(str(self.cpu))
         root = Path(__file__).resolve().parents[2]
@@ -35,7 +45,7 @@ class SandboxProcess:
         line = self._proc.stdout.readline()
         if not line:
             self._proc.wait(10)
-            raise RuntimeError(f"the sandbox process exited with {self._proc.returncode}")
+            raise RuntimeError(f"{self.module} exited with status {self._proc.returncode}")
         info = json.loads(line)
         self.base_url = info["base_url"]
         self._merchant = info["merchant"]
@@ -67,3 +77,11 @@ class SandboxProcess:
             proc.kill()
             proc.wait(5)
         self._proc = None
+
+
+def SandboxProcess(specs: Path, cpu: int | None = None) -> ServerProcess:  # noqa: N802
+    return ServerProcess("tests.benchmarks._server", [str(specs)], cpu)
+
+
+def FastServerProcess(cpu: int | None = None) -> ServerProcess:  # noqa: N802
+    return ServerProcess("tests.benchmarks._fast_server", [], cpu)

@@ -12,7 +12,6 @@ Errors are reported as the ``httpx`` exceptions a ``httpx.AsyncClient`` would ra
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections import deque
 from typing import TYPE_CHECKING
@@ -87,14 +86,24 @@ class _Connection(asyncio.Protocol):
             else:
                 waiter.set_exception(error)
 
-    async def exchange(self, data: bytes, parser: ResponseParser) -> None:
-        """Send ``data``; return once ``parser`` has the whole response."""
+    async def exchange(self, data: bytes, parser: ResponseParser, deadline: float) -> None:
+        """Send ``data``; return once ``parser`` has the whole response (TimeoutError at
+        ``deadline``, on the loop's clock)."""
         assert self.transport is not None
-        waiter: asyncio.Future[None] = self.loop.create_future()
+        loop = self.loop
+        waiter: asyncio.Future[None] = loop.create_future()
         self._parser = parser
         self._waiter = waiter
-        self.transport.write(data)
-        await waiter
+        # One timer handle: cheaper than asyncio.timeout() around the await, on every call.
+        timer = loop.call_at(deadline, self._expire)
+        try:
+            self.transport.write(data)
+            await waiter
+        finally:
+            timer.cancel()
+
+    def _expire(self) -> None:
+        self._finish(TimeoutError("the response did not arrive in time"))
 
     def close(self) -> None:
         self.closed = True
@@ -140,18 +149,20 @@ class AsyncPool:
 
     # -- connection slots --------------------------------------------------------------------
 
-    async def _acquire(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._active >= self._max:
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if not waiter.cancelled() and waiter.done():
-                    self._release()  # we were handed a slot, then cancelled: pass it on
-                raise
-        else:
+    async def _acquire(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        if self._active < self._max:
             self._active += 1
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()))
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # we were handed a slot, then timed out or were cancelled
+            else:
+                waiter.cancel()  # _release skips it
+            raise
 
     def _release(self) -> None:
         while self._waiters:
@@ -209,26 +220,25 @@ class AsyncPool:
         data = head + content if content else head
         parser = ResponseParser(action.method, action.max_bytes)
         key = (endpoint, loop)
+        deadline = loop.time() + action.timeout
         phase = "connect"
         connection: _Connection | None = None
         ok = False
-        await self._acquire(loop)
         try:
-            if sys.version_info >= (3, 11):
-                async with asyncio.timeout(action.timeout):
-                    connection = self._checkout(key)
-                    if connection is None:
-                        connection = await self._connect(endpoint, loop)
-                    phase = "read"
-                    await connection.exchange(data, parser)
-            else:  # pragma: no cover - Python 3.10
-                connection = await asyncio.wait_for(
-                    self._connect_or_reuse(key, endpoint, loop), action.timeout
-                )
-                phase = "read"
-                await asyncio.wait_for(connection.exchange(data, parser), action.timeout)
-            ok = True
+            await self._acquire(loop, deadline)
         except (TimeoutError, asyncio.TimeoutError):  # distinct classes on Python 3.10
+            error = _error("pool", f"no free connection within {action.timeout} s", timed_out=True)
+            return failure(error, before_response=True)
+        try:
+            connection = self._checkout(key)
+            if connection is None:
+                connection = await asyncio.wait_for(
+                    self._connect(endpoint, loop), max(0.0, deadline - loop.time())
+                )
+            phase = "read"
+            await connection.exchange(data, parser, deadline)
+            ok = True
+        except (TimeoutError, asyncio.TimeoutError):
             error = _error(phase, f"no complete response within {action.timeout} s", timed_out=True)
             return failure(error, before_response=not parser.head_done)
         except ProtocolError as exc:
@@ -244,12 +254,3 @@ class AsyncPool:
                     connection.close()
             self._release()
         return RawResponse(parser.status_code, parser.headers, parser.body, parser.too_large)
-
-    async def _connect_or_reuse(
-        self,
-        key: tuple[Endpoint, asyncio.AbstractEventLoop],
-        endpoint: Endpoint,
-        loop: asyncio.AbstractEventLoop,
-    ) -> _Connection:  # pragma: no cover - Python 3.10
-        connection = self._checkout(key)
-        return connection if connection is not None else await self._connect(endpoint, loop)
