@@ -126,7 +126,11 @@ def _record(rows: list[Row], details: dict[str, str]) -> None:
             END,
         ]
     )
-    text = RECORD.read_text(encoding="utf-8") if RECORD.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    text = (
+        RECORD.read_text(encoding="utf-8")
+        if RECORD.exists()
+        else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    )
     if BEGIN in text and END in text:
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)

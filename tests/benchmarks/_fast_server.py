@@ -5,7 +5,7 @@ validation and request recording) costs ~350 µs of CPU per request, more than t
 test; on a two-core machine it would measure the sandbox, not the client. This server does the
 least a real endpoint must: it parses each HTTP/1.1 request, checks the merchant Authorization
 (scheme, mchid, serial, clock skew, and the RSA signature over
-``METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n``) and answers the spec's example body signed with the
+``METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n``) and answers the example body signed with the
 WeChat Pay key (one signature per second, as the sandbox caches it), or 401 when the signature
 does not verify. One asyncio event loop, keep-alive, no request limits: loopback benchmarks only.
 
@@ -28,7 +28,6 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
 from wechatpay_codegen.sandbox import generate_keys
 
 BODY = b'{"max_coupons":300,"max_coupons_by_day":100}'
@@ -134,9 +133,7 @@ class _Protocol(asyncio.Protocol):
 async def _serve() -> None:
     keys = generate_keys()
     signer = _Signer(keys.wechatpay_private_key, keys.wechatpay_public_key_id)
-    checker = _Checker(
-        keys.mchid, keys.merchant_serial_no, keys.merchant_private_key.public_key()
-    )
+    checker = _Checker(keys.mchid, keys.merchant_serial_no, keys.merchant_private_key.public_key())
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: _Protocol(signer, checker), "127.0.0.1", 0, backlog=1024

@@ -70,7 +70,10 @@ async def _run(
     cores = os.cpu_count() or 1
     signs: list[float] = []
     verifies: list[float] = []
-    with FastServerProcess(cpu=server_cpu) as fast, SandboxProcess(specs, cpu=server_cpu) as sandbox:
+    with (
+        FastServerProcess(cpu=server_cpu) as fast,
+        SandboxProcess(specs, cpu=server_cpu) as sandbox,
+    ):
         config = fast.merchant_config()
         named: dict[str, contenders.AsyncContender] = {
             "wechatpay_marketing": contenders.AsyncOurs(config),
@@ -142,5 +145,7 @@ async def _run(
     return rows
 
 
-def run(specs: Path, *, rounds: int, fast_calls: int, slow_calls: int, server_cpu: int | None) -> list[Row]:
+def run(
+    specs: Path, *, rounds: int, fast_calls: int, slow_calls: int, server_cpu: int | None
+) -> list[Row]:
     return asyncio.run(_run(specs, rounds, {"fast": fast_calls, "slow": slow_calls}, server_cpu))

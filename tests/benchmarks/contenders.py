@@ -48,9 +48,7 @@ class Floor:
         assert isinstance(key, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey)
         self.key = key
         self.public = public
-        self.prefix = (
-            f'WECHATPAY2-SHA256-RSA2048 mchid="{config["mchid"]}",nonce_str="'
-        )
+        self.prefix = f'WECHATPAY2-SHA256-RSA2048 mchid="{config["mchid"]}",nonce_str="'
         self.serial = config["serial_no"]
         self.key_id = config["wechatpay_public_key_id"]
         self.body = json.dumps(BODY, separators=(",", ":")).encode()

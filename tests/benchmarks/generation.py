@@ -37,7 +37,7 @@ def _measure(args: list[str], cwd: Path, timeout: float) -> Run:
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     start = time.perf_counter()
-    proc = subprocess.Popen(  # noqa: S603 - our own tools
+    proc = subprocess.Popen(
         args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = start + timeout
@@ -63,7 +63,9 @@ def _measure(args: list[str], cwd: Path, timeout: float) -> Run:
 def _ours(specs: Path, out: Path, timeout: float) -> Run:
     shutil.rmtree(out, ignore_errors=True)
     codegen = str(Path(sys.executable).parent / "wechatpay-codegen")
-    return _measure([codegen, "generate", "--specs", str(specs), "--out", str(out)], out.parent, timeout)
+    return _measure(
+        [codegen, "generate", "--specs", str(specs), "--out", str(out)], out.parent, timeout
+    )
 
 
 def _theirs(bundle: Path, out: Path, timeout: float) -> Run:
@@ -106,7 +108,9 @@ def run(
             rows.append(Row(SECTION, f"openapi-python-client, {label}", _describe(theirs_best)))
             if copies == 0:
                 rows.append(
-                    ratio_row(SECTION, "specs/ wall time", ours_best.seconds, at_most=0.5, unit=" s")
+                    ratio_row(
+                        SECTION, "specs/ wall time", ours_best.seconds, at_most=0.5, unit=" s"
+                    )
                 )
             else:
                 growth.append((copies, ours_best.seconds))

@@ -49,8 +49,12 @@ def _git_commit() -> str:
     root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=root, capture_output=True, text=True, timeout=10, check=False,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except OSError:
         return "unknown"

@@ -123,7 +123,9 @@ def run(specs: Path, *, rounds: int, batch: int, server_cpu: int | None) -> list
             ours_s.throughput / v3_s.throughput,
             at_least=2.0,
         ),
-        ratio_row(SECTION, "(info) httpx transport: wall vs floor", httpx_s.median / floor_s.median),
+        ratio_row(
+            SECTION, "(info) httpx transport: wall vs floor", httpx_s.median / floor_s.median
+        ),
         ratio_row(SECTION, "(info) wechatpayv3: wall vs floor", v3_s.median / floor_s.median),
     ]
     return rows

@@ -79,9 +79,9 @@ class ServerProcess:
         self._proc = None
 
 
-def SandboxProcess(specs: Path, cpu: int | None = None) -> ServerProcess:  # noqa: N802
+def SandboxProcess(specs: Path, cpu: int | None = None) -> ServerProcess:
     return ServerProcess("tests.benchmarks._server", [str(specs)], cpu)
 
 
-def FastServerProcess(cpu: int | None = None) -> ServerProcess:  # noqa: N802
+def FastServerProcess(cpu: int | None = None) -> ServerProcess:
     return ServerProcess("tests.benchmarks._fast_server", [], cpu)

@@ -50,8 +50,14 @@ class Row:
 
 
 def ratio_row(
-    section: str, what: str, ratio: float, *, at_most: float | None = None,
-    at_least: float | None = None, value: str = "", unit: str = "x",
+    section: str,
+    what: str,
+    ratio: float,
+    *,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    value: str = "",
+    unit: str = "x",
 ) -> Row:
     """A ratio with its target (``at_most`` or ``at_least``)."""
     text = f"{ratio:.2f}{unit}" if unit == "x" else f"{ratio:.1f}{unit}"
@@ -72,8 +78,10 @@ def format_table(rows: Sequence[Row], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
         return "\n".join(lines)
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(_HEADERS)]
+
     def line(row: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
     out = [line(_HEADERS), line(["-" * w for w in widths])]
     previous = None
     for row in cells:

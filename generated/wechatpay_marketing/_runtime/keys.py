@@ -33,6 +33,8 @@ MIN_KEY_BITS = 2048
 _PADDING = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
+_SELF_TEST = b"wechatpay private key self-test"
+
 # A string made only of these characters could be (part of) Base64 key material: never echo it.
 _BASE64ISH = re.compile(r"[A-Za-z0-9+/=]*")
 _PEM_MARKER = "-----BEGIN "
@@ -121,7 +123,10 @@ def load_private_key(value: KeyInput, *, what: str = "private_key") -> PrivateKe
     else:
         loader = serialization.load_der_private_key
     try:
-        key = loader(data, password=None)
+        # OpenSSL's full RSA key check (primality of p and q) costs ~40 ms, most of a client's
+        # construction; _private() self-tests the key instead (sign, then verify with its own
+        # public half), which catches the inconsistent CRT values that make a key unsafe to use.
+        key = loader(data, password=None, unsafe_skip_rsa_key_validation=True)
     except TypeError as exc:  # password-protected
         raise ConfigurationError(f"{what}: the key is password-protected; decrypt it") from exc
     except (ValueError, UnsupportedAlgorithm):
@@ -135,9 +140,19 @@ def _private(key: object, what: str) -> PrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError(f"{what}: expected an RSA private key, got {type(key).__name__}")
     try:
-        return PrivateKey(key)
+        loaded = PrivateKey(key)
     except ConfigurationError as exc:
         raise ConfigurationError(str(exc).replace("private_key", what, 1)) from None
+    try:
+        key.public_key().verify(
+            key.sign(_SELF_TEST, _PADDING, _SHA256), _SELF_TEST, _PADDING, _SHA256
+        )
+    except (InvalidSignature, ValueError):
+        raise ConfigurationError(
+            f"{what}: the RSA key is inconsistent (its signatures do not verify with its own "
+            "public key); export it again from the merchant platform"
+        ) from None
+    return loaded
 
 
 def load_public_key(value: KeyInput, *, what: str = "wechatpay_public_key") -> PublicKey:
