@@ -14,7 +14,6 @@ import os
 import re
 from typing import Union
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -170,9 +169,13 @@ def load_public_key(value: KeyInput, *, what: str = "wechatpay_public_key") -> P
         raise ConfigurationError(
             f"{what}: got a private key; pass the WeChat Pay public key (pub_key.pem)"
         )
+    # x509 only when a certificate may be involved: importing it costs more than the rest of the
+    # package's imports together.
     try:
         if _is_pem(data):
             if b"CERTIFICATE-----" in data:
+                from cryptography import x509
+
                 key: object = x509.load_pem_x509_certificate(data).public_key()
             else:
                 key = serialization.load_pem_public_key(data)
@@ -180,6 +183,8 @@ def load_public_key(value: KeyInput, *, what: str = "wechatpay_public_key") -> P
             try:
                 key = serialization.load_der_public_key(data)
             except ValueError:
+                from cryptography import x509
+
                 key = x509.load_der_x509_certificate(data).public_key()
     except (ValueError, UnsupportedAlgorithm):
         raise ConfigurationError(

@@ -17,6 +17,8 @@ from .errors import RequestValidationError
 
 __all__ = ["check_extra_headers", "render_path", "serialize_body"]
 
+# One encoder for every call: json.dumps() with non-default options builds a new one each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # RFC 9110 token characters for header names.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -68,9 +70,7 @@ def serialize_body(body: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON, serialized once; these exact bytes are signed and sent."""
     data = body if isinstance(body, dict) else dict(body)
     try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-            "utf-8"
-        )
+        return _ENCODER.encode(data).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         # UnicodeEncodeError (a lone surrogate) is a ValueError too.
         reason = type(exc).__name__ if isinstance(exc, RecursionError) else str(exc)

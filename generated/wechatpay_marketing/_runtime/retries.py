@@ -7,7 +7,6 @@ retried with the same request number). Never any other 4xx. Backoff is exponenti
 
 from __future__ import annotations
 
-import email.utils
 import math
 import random
 import time
@@ -49,6 +48,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # only for an HTTP-date Retry-After
+
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None

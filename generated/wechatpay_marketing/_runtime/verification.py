@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -25,6 +26,13 @@ DEFAULT_MAX_CLOCK_SKEW: Final = 300
 _SIGNATURE_TYPES: Final = frozenset({"WECHATPAY2-SHA256-RSA2048", "WECHATPAY-BRAND-SHA256-RSA2048"})
 _MAX_TIMESTAMP_DIGITS: Final = 12
 _MAX_SIGNATURE_CHARS: Final = 2048
+
+
+def _b64decode_strict(data: bytes) -> bytes:
+    """Standard Base64 with padding, nothing else allowed (``binascii.Error`` otherwise)."""
+    if sys.version_info >= (3, 11):  # strict mode in C: no regular expression pass first
+        return binascii.a2b_base64(data, strict_mode=True)
+    return base64.b64decode(data, validate=True)  # pragma: no cover - Python 3.10
 
 
 class ResponseVerifier:
@@ -103,7 +111,7 @@ class ResponseVerifier:
         if len(signature) > _MAX_SIGNATURE_CHARS:
             raise fail("Wechatpay-Signature is too long")
         try:
-            raw_signature = base64.b64decode(signature.encode("ascii"), validate=True)
+            raw_signature = _b64decode_strict(signature.encode("ascii"))
         except (binascii.Error, UnicodeEncodeError):
             raise fail("Wechatpay-Signature is not valid Base64") from None
 
