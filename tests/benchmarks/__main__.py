@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes=(2, 4) if quick else (10, 50, 200),
             repeats={0: 3, 10: 2} if not quick else {0: 1},
             timeout=120 if quick else 420,
+            floor=60 if quick else 150,
         )
     details["load average at end"] = machine.load_average()
     details["bench wall time"] = f"{time.perf_counter() - started:.0f} s"
