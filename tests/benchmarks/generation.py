@@ -135,7 +135,7 @@ def run(
                         SECTION, "specs/ wall time", ours_best.seconds, at_most=0.5, unit=" s"
                     )
                 )
-            else:
+            elif ours_best.ok:  # growth only from complete runs
                 growth.append((copies, ours_best.seconds))
             if not ours_best.ok and ours_best.note.startswith("stopped") and theirs_best.ok:
                 bound = theirs_best.seconds / ours_best.seconds
