@@ -260,13 +260,20 @@ def md_text(value: str) -> Code:
     return Code(_MD_SPECIAL.sub(r"\\\1", text))
 
 
-def md_code(value: str) -> Code:
-    """Markdown inline code span that no backtick inside can close early."""
+def md_code(value: str, cell: bool = False) -> Code:
+    """Markdown inline code span that no backtick inside can close early.
+
+    ``cell``: the span sits in a table row, where a ``|`` would end the cell even inside code
+    (GFM splits the row before it parses code spans); there every ``|`` is written ``\\|``,
+    which the table reads back as ``|``.
+    """
     text = " ".join(_plain(value).split())
     text = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
+    if cell:
+        text = text.replace("|", "\\|")
     return Code(f"{fence}{pad}{text}{pad}{fence}")
 
 
