@@ -124,6 +124,18 @@ async def _run(
                     **({"at_least": 35.0} if name == ours and level == 64 else {}),
                 )
             )
+    top = rates[ours, 64]
+    if top.calls:
+        cpu = top.cpu / top.calls
+        rows.append(
+            ratio_row(
+                SECTION,
+                "(info) same, if the client had a core to itself: (sign+verify) / (2 x CPU/call)",
+                100 * (sign + verify) / (cores * cpu),
+                value=f"client busy {100 * top.per_second * cpu:.0f}% of a core at 64 in flight",
+                unit="% of bound",
+            )
+        )
     for level in LEVELS:
         rows.append(
             ratio_row(
