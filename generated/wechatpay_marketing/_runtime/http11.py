@@ -10,6 +10,7 @@ Framing follows RFC 9112: no body for HEAD, 1xx, 204 and 304; ``Transfer-Encodin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 __all__ = ["Headers", "ProtocolError", "ResponseParser", "request_head"]
@@ -17,6 +18,9 @@ __all__ = ["Headers", "ProtocolError", "ResponseParser", "request_head"]
 MAX_HEAD_BYTES = 64 * 1024
 MAX_FIELDS = 200
 _MAX_CHUNK_LINE = 4096
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # Parser states.
 _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)
@@ -236,9 +240,14 @@ class ResponseParser:
             raise ProtocolError(f"the response has more than {MAX_FIELDS} header fields")
         items: list[tuple[str, str]] = []
         merged: dict[str, str] = {}
+        if _CONTROL.search(lines[0]):
+            raise ProtocolError(f"control character in the status line: {lines[0][:64]!r}")
         for line in lines[1:]:
             name, colon, value = line.partition(":")
-            if not colon or not name or name[-1] in " \t" or line[0] in " \t":
+            # Strict field syntax: a token name and no bare CR, LF or other control character
+            # in the value, so no line can be read as two (framing ambiguity is how responses
+            # get smuggled). h11 is the differential oracle for this in the tests.
+            if not colon or not _TOKEN.fullmatch(name) or _CONTROL.search(value):
                 raise ProtocolError(f"malformed header line: {line[:64]!r}")
             value = value.strip(" \t")
             if not value.isascii():
@@ -261,6 +270,8 @@ class ResponseParser:
             return rest
         encoding = merged.get("transfer-encoding")
         length = merged.get("content-length")
+        if encoding is not None and length is not None:
+            raise ProtocolError("the response has both Transfer-Encoding and Content-Length")
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
                 raise ProtocolError(f"unsupported Transfer-Encoding {encoding[:32]!r}")
