@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 import time
@@ -103,30 +104,42 @@ def _is_brand(specs: SpecSet, doc: Any, op: Mapping[str, Any]) -> bool:
     return False
 
 
-class _LastResponse:
-    """An httpx response hook: remembers the status and Request-ID of the latest response."""
+class _LastResponse(logging.Handler):
+    """Reads the status and Request-ID of each response from the client's DEBUG log records.
+
+    The runtime attaches them as record fields (``wechatpay_status_code``,
+    ``wechatpay_request_id``), so the demo runs the client exactly as users do: default transport,
+    no hooks.
+    """
 
     def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
         self.status = 0
         self.request_id = ""
 
-    def sync_hook(self, response: Any) -> None:
-        self.status = response.status_code
-        self.request_id = response.headers.get("Request-ID", "")
+    def emit(self, record: logging.LogRecord) -> None:
+        status = getattr(record, "wechatpay_status_code", None)
+        if isinstance(status, int):
+            self.status = status
+            self.request_id = str(getattr(record, "wechatpay_request_id", "") or "")
 
-    async def async_hook(self, response: Any) -> None:
-        self.sync_hook(response)
+
+def _watch_responses() -> _LastResponse:
+    watcher = _LastResponse()
+    logger = logging.getLogger("wechatpay_marketing")
+    logger.addHandler(watcher)
+    logger.setLevel(logging.DEBUG)
+    return watcher
 
 
-def _run_sync(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]) -> list[Row]:
-    import httpx
+def _run_sync(
+    calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]], last: _LastResponse
+) -> list[Row]:
     import wechatpay_marketing as wp
 
     rows: list[Row] = []
     for brand in (False, True):
-        last = _LastResponse()
-        http = httpx.Client(event_hooks={"response": [last.sync_hook]})
-        with wp.WeChatPayClient(**configs[brand], http_client=http) as client:
+        with wp.WeChatPayClient(**configs[brand]) as client:
             for call in calls:
                 if call.brand != brand:
                     continue
@@ -135,31 +148,25 @@ def _run_sync(calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any
                 method(**call.kwargs)
                 elapsed = (time.perf_counter() - started) * 1000
                 rows.append(Row("sync", call.operation_id, last.status, last.request_id, elapsed))
-        http.close()
     return rows
 
 
 async def _run_async(
-    calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]]
+    calls: Sequence[DemoCall], configs: Mapping[bool, Mapping[str, Any]], last: _LastResponse
 ) -> list[Row]:
-    import httpx
     import wechatpay_marketing as wp
 
     rows: list[Row] = []
     for brand in (False, True):
-        last = _LastResponse()
-        async with httpx.AsyncClient(event_hooks={"response": [last.async_hook]}) as http:
-            async with wp.AsyncWeChatPayClient(**configs[brand], http_client=http) as client:
-                for call in calls:
-                    if call.brand != brand:
-                        continue
-                    method: Callable[..., Any] = getattr(client, call.operation_id)
-                    started = time.perf_counter()
-                    await method(**call.kwargs)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    rows.append(
-                        Row("async", call.operation_id, last.status, last.request_id, elapsed)
-                    )
+        async with wp.AsyncWeChatPayClient(**configs[brand]) as client:
+            for call in calls:
+                if call.brand != brand:
+                    continue
+                method: Callable[..., Any] = getattr(client, call.operation_id)
+                started = time.perf_counter()
+                await method(**call.kwargs)
+                elapsed = (time.perf_counter() - started) * 1000
+                rows.append(Row("async", call.operation_id, last.status, last.request_id, elapsed))
     return rows
 
 
@@ -200,8 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Sandbox(specs, keys_dir=Path(keys_dir)) as sandbox:
             configs = {False: sandbox.merchant_config(), True: sandbox.brand_config()}
             print(f"sandbox listening on {sandbox.base_url}; calling {len(calls)} operations\n")
-            rows = _run_sync(calls, configs)
-            rows += asyncio.run(_run_async(calls, configs))
+            last = _watch_responses()
+            try:
+                rows = _run_sync(calls, configs, last)
+                rows += asyncio.run(_run_async(calls, configs, last))
+            except Exception as exc:  # the generated package's errors: one line, no traceback
+                print(f"call failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                return 1
     print(format_table(rows))
     failed = [r for r in rows if not 200 <= r.status < 300]
     print(f"\n{len(rows)} calls, {len(rows) - len(failed)} succeeded, all responses verified")

@@ -394,6 +394,13 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                     request_id,
                     attempt,
                     elapsed_ms,
+                    # The same facts as fields, for structured log handlers.
+                    extra={
+                        "wechatpay_status_code": status,
+                        "wechatpay_request_id": request_id,
+                        "wechatpay_attempt": attempt,
+                        "wechatpay_elapsed_ms": elapsed_ms,
+                    },
                 )
             if 200 <= status < 300:
                 if outcome.too_large:
