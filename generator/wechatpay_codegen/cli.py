@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--check", action="store_true", help="do not write; exit 1 if the output folder is stale"
     )
+    generate.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="format everything now instead of reusing earlier results "
+        "(cache: $WECHATPAY_CODEGEN_CACHE, else $XDG_CACHE_HOME/wechatpay-codegen, "
+        "else ~/.cache/wechatpay-codegen)",
+    )
 
     sandbox = sub.add_parser("sandbox", help="run a local WeChat-Pay-compatible server")
     sandbox.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
@@ -56,7 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .generate import run_generate
 
         return run_generate(
-            specs=args.specs, out=args.out, package_name=args.package_name, check=args.check
+            specs=args.specs,
+            out=args.out,
+            package_name=args.package_name,
+            check=args.check,
+            use_cache=not args.no_cache,
         )
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._cache import open_default
 from .build_ir import build_ir
 from .loader import SpecLoadError, SpecSet, load_specs
 from .render import PackageInfo, RenderError, render_package
@@ -47,10 +48,15 @@ def _distribution(package_name: str) -> str:
     return package_name.replace("_", "-")
 
 
-def generate_files(specs: Path, package_name: str) -> dict[str, bytes]:
-    """Every output file, in memory. Raises SpecLoadError (with every problem) or RenderError."""
+def generate_files(specs: Path, package_name: str, *, use_cache: bool = True) -> dict[str, bytes]:
+    """Every output file, in memory. Raises SpecLoadError (with every problem) or RenderError.
+
+    ``use_cache``: reuse black's output of earlier runs for unchanged code, and remember what
+    this run formats (see :mod:`._cache`); the files are the same either way.
+    """
+    cache = open_default(use_cache)
     spec_set = load_specs([specs])
-    problems = validate_specs(spec_set)
+    problems = validate_specs(spec_set, cache=cache)
     if problems:
         raise SpecLoadError(problems)
     api = build_ir(spec_set)
@@ -59,7 +65,7 @@ def generate_files(specs: Path, package_name: str) -> dict[str, bytes]:
         distribution=_distribution(package_name),
         version=DISTRIBUTION_VERSION,
     )
-    return render_package(api, info, manifest(spec_set, specs, package_name))
+    return render_package(api, info, manifest(spec_set, specs, package_name), cache=cache)
 
 
 def _print_all(lines: Sequence[object]) -> None:
@@ -67,10 +73,12 @@ def _print_all(lines: Sequence[object]) -> None:
         print(line, file=sys.stderr)
 
 
-def run_generate(specs: Path, out: Path, package_name: str, check: bool) -> int:
+def run_generate(
+    specs: Path, out: Path, package_name: str, check: bool, use_cache: bool = True
+) -> int:
     """The CLI command; returns the exit code and never raises for bad input."""
     try:
-        files = generate_files(specs, package_name)
+        files = generate_files(specs, package_name, use_cache=use_cache)
     except SpecLoadError as exc:
         _print_all(exc.problems)
         print(f"not generated: {len(exc.problems)} problem(s) in the specs", file=sys.stderr)

@@ -28,17 +28,17 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import black
-import jinja2
-from black.mode import Mode, TargetVersion
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, ir
+from ._cache import Cache
+from ._format import FormatError, Style, format_modules
 from .naming import is_identifier
 
+if TYPE_CHECKING:
+    import jinja2
+
 __all__ = [
-    "BLACK_MODE",
     "LINE_LENGTH",
     "Block",
     "Code",
@@ -56,7 +56,8 @@ __all__ = [
 ]
 
 LINE_LENGTH = 100
-BLACK_MODE = Mode(line_length=LINE_LENGTH, target_versions={TargetVersion.PY310})
+#: Black's options for every generated module (``BLACK_MODE`` is black's ``Mode`` of it).
+STYLE = Style(line_length=LINE_LENGTH, target_versions=("PY310",))
 _PACKAGE_TEMPLATES = "package"
 _RUNTIME_TEMPLATES = "runtime"
 
@@ -79,6 +80,14 @@ class PackageInfo:
     distribution: str  # e.g. "wechatpay-marketing"
     version: str
     generator_version: str = __version__
+
+
+def __getattr__(name: str) -> Any:
+    # BLACK_MODE is built on first use: importing black costs a tenth of a second, and a run
+    # whose every chunk is in the cache never needs it.
+    if name == "BLACK_MODE":
+        return STYLE.mode()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def templates_dir() -> Path:
@@ -610,7 +619,7 @@ def prepare_doc(op: ir.Operation) -> list[Block]:
 # -- README examples ----------------------------------------------------------------------------
 
 
-def example_call(op: ir.Operation, client: str = "client") -> str:
+def example_call(op: ir.Operation, client: str = "client", cache: Cache | None = None) -> str:
     """``client.op(arg=value, ...)`` from the spec's examples (nested objects as plain dicts)."""
     args: list[str] = []
     body = op.request_example if isinstance(op.request_example, Mapping) else {}
@@ -624,7 +633,7 @@ def example_call(op: ir.Operation, client: str = "client") -> str:
         args.append(f"{p.name}={py_literal(value)}")
     target = "result = " if op.response_model else ""
     code = f"{target}{client}.{op.name}({', '.join(args)})\n"
-    return black.format_str(code, mode=BLACK_MODE)
+    return _format_python({"README example": code}, cache)["README example"]
 
 
 # -- the package --------------------------------------------------------------------------------
@@ -660,6 +669,8 @@ def _classes(types: Iterable[ir.TypeRef], api: ir.API) -> tuple[list[str], list[
 
 
 def _environment(root: Path) -> jinja2.Environment:
+    import jinja2
+
     # Autoescaping is for HTML; here every printed value goes through ``_finalize`` instead.
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / _PACKAGE_TEMPLATES)),
@@ -695,11 +706,12 @@ def _environment(root: Path) -> jinja2.Environment:
     return env
 
 
-def _format_python(name: str, source: str) -> str:
+def _format_python(sources: Mapping[str, str], cache: Cache | None) -> dict[str, str]:
+    """Black output of each module (name -> text), chunked and memoized (see :mod:`._format`)."""
     try:
-        return black.format_str(source, mode=BLACK_MODE)
-    except Exception as exc:  # black raises several types for unparsable input
-        raise RenderError(f"rendered {name} is not valid Python: {exc}") from exc
+        return format_modules(sources, STYLE, cache)
+    except FormatError as exc:
+        raise RenderError(f"rendered {exc.name} is not valid Python: {exc.detail}") from exc
 
 
 def path_value(p: ir.Parameter) -> Code:
@@ -814,16 +826,26 @@ _FILES: tuple[tuple[str, str], ...] = (
 )
 
 
-def render_file(
-    env: jinja2.Environment, template: str, output: str, context: Mapping[str, Any]
-) -> bytes:
-    """One file: render the template, black-format Python."""
+def _render_text(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
+    import jinja2
+
     try:
-        text = env.get_template(template).render(**context)
+        return env.get_template(template).render(**context)
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {template}: {exc}") from exc
+
+
+def render_file(
+    env: jinja2.Environment,
+    template: str,
+    output: str,
+    context: Mapping[str, Any],
+    cache: Cache | None = None,
+) -> bytes:
+    """One file: render the template, black-format Python."""
+    text = _render_text(env, template, context)
     if output.endswith(".py"):
-        text = _format_python(output, text)
+        text = _format_python({output: text}, cache)[output]
     return text.encode("utf-8")
 
 
@@ -841,8 +863,12 @@ def render_package(
     manifest: Mapping[str, Any],
     *,
     root: Path | None = None,
+    cache: Cache | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the distribution: relative POSIX path -> bytes (sorted by path)."""
+    """Every file of the distribution: relative POSIX path -> bytes (sorted by path).
+
+    ``cache``: where black's output of earlier runs is kept (None: format everything now).
+    """
     if not is_identifier(info.package):
         raise RenderError(f"package name {info.package!r} is not a Python identifier")
     root = root if root is not None else templates_dir()
@@ -850,11 +876,12 @@ def render_package(
     validators = {m.name: m.validator for m in api.models if m.in_request}
     env.filters["check"] = lambda t: checker(t, validators)
     env.filters["method_doc"] = lambda op: method_doc(op, api)
+    env.filters["example_call"] = lambda op: example_call(op, cache=cache)
     context = _context(api, info)
     files: dict[str, bytes] = {}
     for template, output in _FILES:
         path = output.replace("{package}", info.package)
-        files[path] = render_file(env, template, path, context)
+        files[path] = render_file(env, template, path, context, cache)
     for name, content in runtime_files(root).items():
         files[f"{info.package}/_runtime/{name}"] = content
     files[".codegen-manifest.json"] = (

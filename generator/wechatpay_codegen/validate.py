@@ -8,6 +8,7 @@ from openapi-spec-validator), then, on the documents whose shape is sound, the s
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import keyword
 import re
@@ -26,12 +27,14 @@ from jsonschema.exceptions import (
     SchemaError,
     ValidationError,
 )
+from jsonschema.validators import validator_for
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from ._cache import Cache, digest
 from .loader import (
     Pointer,
     Problem,
@@ -113,15 +116,25 @@ def _summary(specs: SpecSet) -> str:
     )
 
 
-def validate_specs(specs: SpecSet) -> list[Problem]:
-    """Every problem in the loaded specs, sorted by file, line, column; [] means valid."""
+def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Problem]:
+    """Every problem in the loaded specs, sorted by file, line, column; [] means valid.
+
+    ``cache``: remember which documents and schemas passed the (slow) JSON Schema checks, by
+    content, so an unchanged one is not checked again (see :class:`_Passes`).
+    """
+    passes = _Passes(cache)
     problems: list[Problem] = []
     sound: list[SpecDocument] = []
     for doc in specs.documents.values():
+        fingerprint = _fingerprint(doc.data)
+        if passes.known("shape", fingerprint):
+            sound.append(doc)
+            continue
         found = _check_shape(doc)
         problems.extend(found)
         if not found:
             sound.append(doc)
+            passes.add("shape", fingerprint)
     ref_problems = _check_refs(specs, sound)
     problems.extend(ref_problems)
     problems.extend(_check_cycles(specs, sound))
@@ -133,11 +146,100 @@ def validate_specs(specs: SpecSet) -> list[Problem]:
     problems.extend(_check_path_parameters(specs, operations))
     problems.extend(_check_shared_schema_names(specs, sound))
     sites = [site for doc in sound for site in _sites(doc)]
-    schema_problems = _check_schemas(specs, sound, sites)
+    schema_problems = _check_schemas(specs, sound, sites, passes)
     problems.extend(schema_problems)
     if not ref_problems and not schema_problems:
         problems.extend(_check_examples(specs, sound, sites))
     return sorted(set(problems))
+
+
+# ------------------------------------------------------------------------ remembered passes
+
+
+def _fingerprint(value: Any) -> str | None:
+    """SHA-256 of a loaded YAML value: types, order and text (``1``, ``1.0``, ``True`` differ).
+
+    None for a value too deep to walk (it is simply checked again).
+    """
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        kind = type(node)
+        if kind is dict:
+            parts.append("{")
+            for key, item in node.items():
+                walk(key)
+                walk(item)
+            parts.append("}")
+        elif kind is list:
+            parts.append("[")
+            for item in node:
+                walk(item)
+            parts.append("]")
+        else:
+            parts.append(f"{kind.__module__}.{kind.__qualname__}:{node!r}")
+
+    try:
+        walk(value)
+    except RecursionError:
+        return None
+    return digest(parts)
+
+
+_PASSES_VERSION = "validate-passes-1"
+_PASS_LIBRARIES = (
+    "jsonschema",
+    "jsonschema-specifications",
+    "referencing",
+    "openapi-schema-validator",
+    "openapi-spec-validator",
+)
+
+
+@functools.cache
+def _library_versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: list[str] = []
+    for name in _PASS_LIBRARIES:
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ";".join(found)
+
+
+class _Passes:
+    """Content fingerprints that passed a check: this run's, and the persistent cache's.
+
+    Only passes are remembered: a check that finds problems runs every time, so its messages are
+    always freshly computed. A pass is keyed by the check, the versions of the validating
+    libraries and the checked value's fingerprint; the check's outcome depends on nothing else.
+    """
+
+    def __init__(self, cache: Cache | None) -> None:
+        self._cache = cache
+        self._seen: set[tuple[str, str]] = set()
+
+    def _key(self, check: str, fingerprint: str) -> str:
+        return digest([_PASSES_VERSION, _library_versions(), check, fingerprint])
+
+    def known(self, check: str, fingerprint: str | None) -> bool:
+        if fingerprint is None:
+            return False
+        if (check, fingerprint) in self._seen:
+            return True
+        if self._cache is not None and self._cache.get("validate", self._key(check, fingerprint)):
+            self._seen.add((check, fingerprint))
+            return True
+        return False
+
+    def add(self, check: str, fingerprint: str | None) -> None:
+        if fingerprint is None or (check, fingerprint) in self._seen:
+            return
+        self._seen.add((check, fingerprint))
+        if self._cache is not None:
+            self._cache.put("validate", self._key(check, fingerprint), b"ok")
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -209,8 +311,55 @@ def _check_shape(doc: SpecDocument) -> list[Problem]:
         )
     if problems:
         return problems
-    validator = OpenAPIV31SpecValidator.schema_validator
+    validator = _shape_validator()
     return [_openapi_problem(doc, error) for error in validator.iter_errors(data)]
+
+
+def _crawled(validator: Any) -> Any:
+    """``validator`` with its reference registry crawled once, up front.
+
+    A jsonschema validator resolves references through a registry whose root resource (here the
+    large OpenAPI 3.1 meta-schema) is not crawled yet, and each ``$dynamicRef`` lookup from it
+    crawls the whole schema again: that was most of the validation time, growing faster than the
+    number of files. The crawled registry holds the same resources, so the errors are the same.
+    Any validator not shaped like jsonschema's (another backend) is returned as it is.
+    """
+    try:
+        resolver = validator._resolver
+        registry = resolver._registry.crawl()
+        return validator.evolve(_resolver=registry.resolver(base_uri=resolver._base_uri))
+    except AttributeError:
+        return validator
+
+
+@functools.cache
+def _shape_validator() -> Any:
+    """openapi-spec-validator's OpenAPI 3.1 validator, built once per process and pre-crawled."""
+    return _crawled(OpenAPIV31SpecValidator.schema_validator)
+
+
+@functools.cache
+def _schema_meta_validator() -> Any:
+    """What ``OAS31Validator.check_schema`` builds on every call, built once and pre-crawled
+    (openapi-schema-validator's ``check_openapi_schema``); None if that library changed shape."""
+    try:
+        from openapi_schema_validator._specifications import REGISTRY
+    except ImportError:
+        return None
+    cls: Any = OAS31Validator
+    meta_class: Any = validator_for(cls.META_SCHEMA, default=cls)
+    meta = meta_class(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER, registry=REGISTRY)
+    return _crawled(meta)
+
+
+def _check_schema(schema: Any) -> None:
+    """``OAS31Validator.check_schema(schema)``: raises SchemaError with the first error."""
+    meta = _schema_meta_validator()
+    if meta is None:
+        OAS31Validator.check_schema(schema)
+        return
+    for error in meta.iter_errors(schema):
+        raise SchemaError.create_from(error)
 
 
 def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
@@ -833,7 +982,9 @@ def _subschemas(pointer: Pointer, schema: Any) -> Iterator[tuple[Pointer, dict[s
             yield from _subschemas((*pointer, key), schema[key])
 
 
-def _check_schemas(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
+def _check_schemas(
+    specs: SpecSet, docs: list[SpecDocument], sites: list[_Site], passes: _Passes | None = None
+) -> list[Problem]:
     """Every schema, and every schema a ``$ref`` inside one leads to, is valid JSON Schema 2020-12
     (OpenAPI 3.1 dialect); enums are distinct strings. Examples are only checked after this passes:
     jsonschema assumes its schemas are well-formed."""
@@ -851,8 +1002,12 @@ def _check_schemas(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site])
         if (doc.display, root_pointer) in checked:
             continue
         checked.add((doc.display, root_pointer))
+        fingerprint = _fingerprint(root) if passes is not None else None
         try:
-            OAS31Validator.check_schema(root)
+            if passes is None or not passes.known("schema", fingerprint):
+                _check_schema(root)
+                if passes is not None:
+                    passes.add("schema", fingerprint)
         except SchemaError as error:
             message = f"invalid schema: {_short(error.message, 120)}"
             if referrer is not None and not error.absolute_path:

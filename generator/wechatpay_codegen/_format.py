@@ -1,0 +1,270 @@
+"""Black over generated modules, one top-level chunk at a time, memoized by content.
+
+Black is most of the generator's time (it formats a few thousand lines a second), and most of a
+regenerated module is unchanged from the previous run. So a module is cut into chunks at its
+top-level ``def``/``class`` statements, each chunk goes through :func:`black.format_str` (or
+comes from the cache of an earlier identical black run), and the results are joined with two
+blank lines. Black still formats every line: a chunk is only ever taken from a previous black
+run's output for the same text, black version and mode.
+
+Why the join equals black on the whole module. Black formats a statement independently of the
+statements around it except for the blank lines before it. We only cut before a top-level
+``def``/``class`` (or its first decorator) that
+
+- is preceded by at least one blank line and by nothing else since the previous statement (no
+  comment, which black could attach to the definition),
+- does not directly follow a lone module docstring (black puts one blank line after those), and
+- is not the module's first statement.
+
+For such a line black's empty-line tracker always emits exactly two blank lines at depth 0 (the
+previous line is neither a decorator nor a comment, the user had a blank line, and it is not a
+stub body kept tight); a module formatted alone has no blank lines at its start and ends with one
+newline. Sources where the reasoning could fail (``# fmt:`` directives, form feeds, carriage
+returns and other line breaks Python and black may count differently, anything ``ast`` cannot
+parse) are formatted whole. ``tests/unit/test_format_cache.py`` checks the equality on the real
+generated modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._cache import Cache, digest
+
+if TYPE_CHECKING:
+    from black.mode import Mode
+
+__all__ = ["FormatError", "Style", "black_version", "format_modules", "split_top_level"]
+
+#: Bump when the chunking changes, so entries of an older scheme are never reused.
+_SCHEME = "chunks-1"
+_NAMESPACE = "black"
+#: Below this many lines to format, starting worker processes costs more than it saves.
+_POOL_MIN_LINES = 3000
+_BATCH_LINES = 400
+_MAX_WORKERS = 4
+_UNSAFE = ("\r", "\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\0")
+_DIRECTIVES = ("fmt:", "fmt :", "yapf:")
+
+
+@dataclass(frozen=True)
+class Style:
+    """Black's options, kept as plain data: a cache hit needs neither black nor its Mode."""
+
+    line_length: int
+    target_versions: tuple[str, ...]  # black ``TargetVersion`` names, e.g. ``("PY310",)``
+
+    def mode(self) -> Mode:
+        from black.mode import Mode, TargetVersion
+
+        targets = {TargetVersion[name] for name in self.target_versions}
+        return Mode(line_length=self.line_length, target_versions=targets)
+
+    def key(self) -> str:
+        return f"line_length={self.line_length};targets={','.join(sorted(self.target_versions))}"
+
+
+def black_version() -> str:
+    """Black's version without importing black (it takes a tenth of a second)."""
+    try:
+        from _black_version import (  # type: ignore[import-untyped,unused-ignore]
+            version,  # black's own version module
+        )
+
+        return str(version)
+    except ImportError:  # a black laid out differently
+        from importlib.metadata import version as installed
+
+        return installed("black")
+
+
+class FormatError(Exception):
+    """Black refused a module (it is not valid Python): ``name`` and black's message."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"{name}: {detail}")
+        self.name = name
+        self.detail = detail
+
+
+def _definition_start(node: ast.stmt) -> int | None:
+    """First line of a top-level ``def``/``class`` (its first decorator), else None."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def split_top_level(source: str) -> list[str]:
+    """``source`` cut where black's output is known to be two blank lines (module docstring).
+
+    ``"".join(split_top_level(s)) == s`` always; one chunk when cutting is not known to be safe.
+    """
+    if any(c in source for c in _UNSAFE) or any(d in source for d in _DIRECTIVES):
+        return [source]
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return [source]  # black reports it when it formats the whole text
+    lines = source.split("\n")  # ast counts lines the same way once the characters above are out
+    cuts: list[int] = []  # 0-based line indexes where a chunk starts
+    for index in range(1, len(body)):
+        start = _definition_start(body[index])
+        previous = body[index - 1]
+        if start is None or previous.end_lineno is None:
+            continue
+        if index == 1 and _is_docstring(previous):
+            continue
+        gap = lines[previous.end_lineno : start - 1]
+        if gap and all(not line.strip() for line in gap):
+            cuts.append(start - 1)
+    if not cuts:
+        return [source]
+    chunks: list[str] = []
+    begin = 0
+    for cut in cuts:
+        chunks.append("\n".join(lines[begin:cut]) + "\n")
+        begin = cut
+    chunks.append("\n".join(lines[begin:]))
+    return chunks
+
+
+def _key(chunk: str, style: Style, version: str) -> str:
+    return digest([_SCHEME, version, style.key(), chunk])
+
+
+def _black(chunk: str, mode: Mode) -> tuple[bool, str]:
+    """(True, formatted) or (False, black's complaint); never raises (it runs in workers too)."""
+    import black
+
+    try:
+        return True, black.format_str(chunk, mode=mode)
+    except Exception as exc:  # black raises several types for unparsable input
+        return False, str(exc)
+
+
+def _black_batch(batch: Sequence[str], style: Style) -> list[tuple[bool, str]]:
+    mode = style.mode()
+    return [_black(chunk, mode) for chunk in batch]
+
+
+def _worker_count() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return min(cpus, _MAX_WORKERS)
+
+
+def _batches(chunks: Sequence[str]) -> list[list[int]]:
+    """Indexes of ``chunks`` grouped into batches of about ``_BATCH_LINES`` lines."""
+    batches: list[list[int]] = [[]]
+    size = 0
+    for index, chunk in enumerate(chunks):
+        if size >= _BATCH_LINES:
+            batches.append([])
+            size = 0
+        batches[-1].append(index)
+        size += chunk.count("\n") + 1
+    return batches
+
+
+def _format_parallel(chunks: Sequence[str], style: Style, workers: int) -> list[tuple[bool, str]]:
+    # fork: the workers start with black already imported. Only on Linux (fork is unsafe on
+    # macOS) and only with no other thread running (a fork copies locks held by other threads).
+    context = multiprocessing.get_context("fork")
+    batches = _batches(chunks)
+    results: list[tuple[bool, str]] = [(False, "")] * len(chunks)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # largest batches first, so no worker is left alone with a big one at the end
+        order = sorted(batches, key=lambda b: -sum(len(chunks[i]) for i in b))
+        futures = [(b, pool.submit(_black_batch, [chunks[i] for i in b], style)) for b in order]
+        for batch, future in futures:
+            for index, result in zip(batch, future.result(), strict=True):
+                results[index] = result
+    return results
+
+
+def _format_all(chunks: Sequence[str], style: Style) -> list[tuple[bool, str]]:
+    if not chunks:
+        return []
+    lines = sum(chunk.count("\n") for chunk in chunks)
+    workers = _worker_count()
+    if (
+        workers > 1
+        and lines >= _POOL_MIN_LINES
+        and len(chunks) > 1
+        and sys.platform.startswith("linux")
+        and threading.active_count() == 1
+    ):
+        try:
+            return _format_parallel(chunks, style, workers)
+        except (OSError, RuntimeError):  # no processes here (sandboxes, limits): format serially
+            pass
+    return _black_batch(chunks, style)
+
+
+def format_modules(
+    sources: Mapping[str, str],
+    style: Style,
+    cache: Cache | None,
+    *,
+    formatter: Callable[[Sequence[str], Style], list[tuple[bool, str]]] = _format_all,
+) -> dict[str, str]:
+    """Black output of every module in ``sources`` (name -> text); raises :class:`FormatError`.
+
+    Equal to ``black.format_str(text, mode=style.mode())`` for each module (see the module
+    docstring); ``formatter`` formats the chunks the cache does not have, in order.
+    """
+    version = black_version()
+    split = {name: split_top_level(text) for name, text in sources.items()}
+    done: dict[str, str] = {}  # chunk text -> formatted
+    keys: dict[str, str] = {}
+    missing: list[str] = []
+    for chunks in split.values():
+        for chunk in chunks:
+            if chunk in done or chunk in keys:
+                continue
+            key = keys[chunk] = _key(chunk, style, version)
+            hit = cache.get(_NAMESPACE, key) if cache is not None else None
+            if hit is not None:
+                try:
+                    done[chunk] = hit.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            missing.append(chunk)
+    failures: dict[str, str] = {}
+    for chunk, (ok, text) in zip(missing, formatter(missing, style), strict=True):
+        if not ok:
+            failures[chunk] = text
+            continue
+        done[chunk] = text
+        if cache is not None:
+            cache.put(_NAMESPACE, keys[chunk], text.encode("utf-8"))
+    out: dict[str, str] = {}
+    for name, chunks in split.items():
+        if any(chunk in failures for chunk in chunks):
+            # black's message about the whole module (its line numbers are the module's)
+            ok, text = _black(sources[name], style.mode())
+            if not ok:
+                raise FormatError(name, text)
+            out[name] = text
+            continue
+        out[name] = "\n\n".join(done[chunk] for chunk in chunks)
+    return out
