@@ -35,7 +35,7 @@ _SHA256 = hashes.SHA256()
 _SELF_TEST = b"wechatpay private key self-test"
 
 # A string made only of these characters could be (part of) Base64 key material: never echo it.
-_BASE64ISH = re.compile(r"[A-Za-z0-9+/=]*")
+_BASE64ISH = re.compile(r"[A-Za-z0-9+/=_-]*")  # standard and URL-safe alphabets
 _PEM_MARKER = "-----BEGIN "
 
 

@@ -65,8 +65,8 @@ class SendAction:
     method: str
     endpoint: Endpoint
     target: str  # the request target exactly as signed: prefix + rendered path
-    headers: dict[str, str]
-    content: bytes | None
+    headers: dict[str, str] = field(repr=False)  # carries the live Authorization value
+    content: bytes | None = field(repr=False)
     timeout: float  # seconds for the whole exchange of this attempt
     max_bytes: int
 
@@ -109,5 +109,10 @@ def failure(error: Exception, before_response: bool) -> TransportFailure:
     retryable = isinstance(error, httpx.TransportError) and not isinstance(
         error, (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
     )
-    failover = before_response and isinstance(error, (httpx.ConnectError, httpx.TimeoutException))
+    # PoolTimeout is local congestion (no free connection here), not a failing access point.
+    failover = (
+        before_response
+        and isinstance(error, (httpx.ConnectError, httpx.TimeoutException))
+        and not isinstance(error, httpx.PoolTimeout)
+    )
     return TransportFailure(error, before_response, timed_out, retryable, failover)

@@ -158,6 +158,8 @@ def date_time(value: Any, path: str) -> None:
     if match is None:
         _fail(path, f"must be {_DATETIME_HINT}")
     year, month, day, hour, minute, second, off_h, off_m = match.groups()
+    if int(second) > 60:  # 60: a leap second, which RFC 3339 allows
+        _fail(path, f"must be {_DATETIME_HINT}")
     try:
         datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59))
     except ValueError:

@@ -22,7 +22,9 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # RFC 9110 token characters for header names.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_VALUE = re.compile(r"[\r\n\x00]")
+# Visible ASCII, spaces and tabs only: no CR/LF (header injection), no other controls, and
+# nothing the wire encoding (ASCII) would refuse later with a raw UnicodeEncodeError.
+_BAD_VALUE = re.compile(r"[^\t\x20-\x7e]")
 # Headers the runtime must control: the signature and the framing depend on them.
 _RESERVED = frozenset({"authorization", "content-length", "host", "transfer-encoding"})
 
@@ -78,7 +80,7 @@ def serialize_body(body: Mapping[str, Any]) -> bytes:
 
 
 def check_extra_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Validate caller-supplied headers: token names, no CR/LF/NUL in values, no reserved names."""
+    """Validate caller-supplied headers: token names, visible-ASCII values, no reserved names."""
     checked: dict[str, str] = {}
     for name, value in headers.items():
         if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
@@ -89,7 +91,8 @@ def check_extra_headers(headers: Mapping[str, str]) -> dict[str, str]:
             )
         if _BAD_VALUE.search(value):
             raise RequestValidationError(
-                f"extra_headers[{name!r}]", "value must not contain CR, LF or NUL characters"
+                f"extra_headers[{name!r}]",
+                "value must be visible ASCII (no CR, LF or other control characters)",
             )
         if name.lower() in _RESERVED:
             raise RequestValidationError(

@@ -174,7 +174,7 @@ def parse_fault(value: str) -> Fault:
     head_name, has_arg, head_arg = (s.strip() for s in parts[0].partition("="))
     head_name = head_name.lower()
     fields: dict[str, object] = {}
-    if head_name.isdigit() and not has_arg:
+    if head_name.isascii() and head_name.isdigit() and not has_arg:
         status = int(head_name)
         if not 400 <= status <= 599:
             raise FaultSyntaxError(f"status fault must be 400..599, got {status}")
@@ -209,7 +209,7 @@ def parse_fault(value: str) -> Fault:
             raise FaultSyntaxError(f"modifier {name!r} given twice")
         seen.add(name)
         if name == "times":
-            if not arg.isdigit() or int(arg) < 1:
+            if not (arg.isascii() and arg.isdigit()) or int(arg) < 1:
                 raise FaultSyntaxError(f"times must be a whole number >= 1, got {arg!r}")
             fields["times"] = int(arg)
         elif name == "retry-after" and kind == "status":

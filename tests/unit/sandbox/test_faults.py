@@ -83,6 +83,8 @@ def test_fault_spec_is_normalized_for_counting() -> None:
         ("429; retry-after=31", "0..30"),
         ("500; code=lower", "upper-case"),
         ("missing-headers=date", "unknown header"),
+        ("\u00b2", "unknown fault"),  # a superscript two: isdigit() but not a number
+        ("503; times=\u00b2", ">= 1"),
     ],
 )
 def test_fault_grammar_errors(text: str, says: str) -> None:
