@@ -71,6 +71,15 @@ class Cache:
         expected = _MAGIC + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n"
         return body if header == expected else None
 
+    def folder(self, namespace: str) -> Path | None:
+        """A folder for a tool with its own safe cache format (Jinja's bytecode), or None."""
+        path = self.root / namespace
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return path if os.access(path, os.W_OK | os.X_OK) else None
+
     def put(self, namespace: str, key: str, body: bytes) -> None:
         """Store ``body`` atomically; a failure disables further writes for this run."""
         if not self._writable:

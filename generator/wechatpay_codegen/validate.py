@@ -9,6 +9,7 @@ from openapi-spec-validator), then, on the documents whose shape is sound, the s
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import keyword
 import re
@@ -17,22 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, cast
-
-from jsonschema import (
-    Draft202012Validator,
-    FormatChecker,
-)
-from jsonschema.exceptions import (
-    SchemaError,
-    ValidationError,
-)
-from jsonschema.validators import validator_for
-from openapi_schema_validator import OAS31Validator
-from openapi_spec_validator import OpenAPIV31SpecValidator
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any, cast
 
 from ._cache import Cache, digest
 from .loader import (
@@ -45,6 +31,11 @@ from .loader import (
     pointer_text,
 )
 from .naming import NamingError, snake_case
+
+if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
+    from jsonschema import FormatChecker
+    from jsonschema.exceptions import SchemaError, ValidationError
+    from referencing import Resource
 
 __all__ = ["AUTH_SCHEMES", "run_validate", "validate_specs"]
 
@@ -125,8 +116,9 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     passes = _Passes(cache)
     problems: list[Problem] = []
     sound: list[SpecDocument] = []
-    for doc in specs.documents.values():
-        fingerprint = _fingerprint(doc.data)
+    fingerprints = {name: _fingerprint(doc.data) for name, doc in specs.documents.items()}
+    for name, doc in specs.documents.items():
+        fingerprint = fingerprints[name]
         if passes.known("shape", fingerprint):
             sound.append(doc)
             continue
@@ -149,7 +141,16 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     schema_problems = _check_schemas(specs, sound, sites, passes)
     problems.extend(schema_problems)
     if not ref_problems and not schema_problems:
-        problems.extend(_check_examples(specs, sound, sites))
+        # examples resolve $refs anywhere: their outcome depends on every document
+        everything: list[str] = [f"sound={','.join(doc.display for doc in sound)}"]
+        for name, doc in specs.documents.items():
+            everything += [name, doc.uri, str(fingerprints[name])]
+        examples_key = None if None in fingerprints.values() else digest(everything)
+        if not passes.known("examples", examples_key):
+            found = _check_examples(specs, sound, sites)
+            problems.extend(found)
+            if not found:
+                passes.add("examples", examples_key)
     return sorted(set(problems))
 
 
@@ -198,9 +199,10 @@ _PASS_LIBRARIES = (
 
 @functools.cache
 def _library_versions() -> str:
+    """The validating libraries' versions, and this module's own text (its format checkers)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    found: list[str] = []
+    found: list[str] = [hashlib.sha256(Path(__file__).read_bytes()).hexdigest()]
     for name in _PASS_LIBRARIES:
         try:
             found.append(f"{name}={version(name)}")
@@ -335,6 +337,8 @@ def _crawled(validator: Any) -> Any:
 @functools.cache
 def _shape_validator() -> Any:
     """openapi-spec-validator's OpenAPI 3.1 validator, built once per process and pre-crawled."""
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
     return _crawled(OpenAPIV31SpecValidator.schema_validator)
 
 
@@ -342,6 +346,9 @@ def _shape_validator() -> Any:
 def _schema_meta_validator() -> Any:
     """What ``OAS31Validator.check_schema`` builds on every call, built once and pre-crawled
     (openapi-schema-validator's ``check_openapi_schema``); None if that library changed shape."""
+    from jsonschema.validators import validator_for
+    from openapi_schema_validator import OAS31Validator
+
     try:
         from openapi_schema_validator._specifications import REGISTRY
     except ImportError:
@@ -352,14 +359,22 @@ def _schema_meta_validator() -> Any:
     return _crawled(meta)
 
 
-def _check_schema(schema: Any) -> None:
-    """``OAS31Validator.check_schema(schema)``: raises SchemaError with the first error."""
+def _check_schema(schema: Any) -> SchemaError | None:
+    """What ``OAS31Validator.check_schema(schema)`` raises (its first error), or None."""
+    from jsonschema.exceptions import SchemaError
+
     meta = _schema_meta_validator()
     if meta is None:
-        OAS31Validator.check_schema(schema)
-        return
-    for error in meta.iter_errors(schema):
-        raise SchemaError.create_from(error)
+        from openapi_schema_validator import OAS31Validator
+
+        try:
+            OAS31Validator.check_schema(schema)
+        except SchemaError as raised:
+            return raised
+        return None
+    for first in meta.iter_errors(schema):
+        return SchemaError.create_from(first)
+    return None
 
 
 def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
@@ -1003,12 +1018,12 @@ def _check_schemas(
             continue
         checked.add((doc.display, root_pointer))
         fingerprint = _fingerprint(root) if passes is not None else None
-        try:
-            if passes is None or not passes.known("schema", fingerprint):
-                _check_schema(root)
-                if passes is not None:
-                    passes.add("schema", fingerprint)
-        except SchemaError as error:
+        error = None
+        if passes is None or not passes.known("schema", fingerprint):
+            error = _check_schema(root)
+            if error is None and passes is not None:
+                passes.add("schema", fingerprint)
+        if error is not None:
             message = f"invalid schema: {_short(error.message, 120)}"
             if referrer is not None and not error.absolute_path:
                 ref_doc, ref_pointer = referrer
@@ -1110,18 +1125,31 @@ def _is_date(value: object) -> bool:
     return True
 
 
-_format_checker = FormatChecker(formats=())
-_format_checker.checks("date-time")(is_lenient_date_time)
-_format_checker.checks("date")(_is_date)
+@functools.cache
+def _format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(is_lenient_date_time)
+    checker.checks("date")(_is_date)
+    return checker
 
 
 def _no_retrieval(uri: str) -> Resource[Any]:
     """Never fetch a schema from the network or disk: only loaded documents resolve."""
+    from referencing.exceptions import NoSuchResource
+
     raise NoSuchResource(uri)
 
 
 def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
     """Every example (media type, parameter, header, schema) validates against its schema."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    format_checker = _format_checker()
     registry: Registry[Any] = Registry(retrieve=_no_retrieval).with_resources(  # type: ignore[call-arg]
         (doc.uri, DRAFT202012.create_resource(doc.data)) for doc in specs.documents.values()
     )
@@ -1135,7 +1163,7 @@ def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
     ) -> list[Problem]:
         """Problems of ``instance`` (at ``at`` in ``at_doc``) against a schema in ``doc``."""
         schema = {"$ref": f"{doc.uri}#{pointer_text(schema_pointer)}"}
-        validator = Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+        validator = Draft202012Validator(schema, registry=registry, format_checker=format_checker)
         try:
             errors = sorted(
                 validator.iter_errors(instance),
