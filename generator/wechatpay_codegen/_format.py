@@ -5,7 +5,8 @@ regenerated module is unchanged from the previous run. So a module is cut into c
 top-level ``def``/``class`` statements, each chunk goes through :func:`black.format_str` (or
 comes from the cache of an earlier identical black run), and the results are joined with two
 blank lines. Black still formats every line: a chunk is only ever taken from a previous black
-run's output for the same text, black version and mode.
+run's output for the same text, black version and mode. The joined module is remembered too, so
+an unchanged module is not even cut again.
 
 Why the join equals black on the whole module. Black formats a statement independently of the
 statements around it except for the blank lines before it. We only cut before a top-level
@@ -144,8 +145,18 @@ def split_top_level(source: str) -> list[str]:
     return chunks
 
 
-def _key(chunk: str, style: Style, version: str) -> str:
-    return digest([_SCHEME, version, style.key(), chunk])
+def _key(chunk: str, style: Style, version: str, kind: str = "chunk") -> str:
+    return digest([_SCHEME, kind, version, style.key(), chunk])
+
+
+def _cached_text(cache: Cache | None, key: str) -> str | None:
+    hit = cache.get(_NAMESPACE, key) if cache is not None else None
+    if hit is None:
+        return None
+    try:
+        return hit.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _black(chunk: str, mode: Mode) -> tuple[bool, str]:
@@ -232,7 +243,15 @@ def format_modules(
     docstring); ``formatter`` formats the chunks the cache does not have, in order.
     """
     version = black_version()
-    split = {name: split_top_level(text) for name, text in sources.items()}
+    out: dict[str, str] = {}
+    module_keys = {name: _key(text, style, version, "module") for name, text in sources.items()}
+    split: dict[str, list[str]] = {}
+    for name, text in sources.items():
+        whole = _cached_text(cache, module_keys[name])  # an unchanged module: no need to cut it
+        if whole is not None:
+            out[name] = whole
+        else:
+            split[name] = split_top_level(text)
     done: dict[str, str] = {}  # chunk text -> formatted
     keys: dict[str, str] = {}
     missing: list[str] = []
@@ -241,14 +260,11 @@ def format_modules(
             if chunk in done or chunk in keys:
                 continue
             key = keys[chunk] = _key(chunk, style, version)
-            hit = cache.get(_NAMESPACE, key) if cache is not None else None
+            hit = _cached_text(cache, key)
             if hit is not None:
-                try:
-                    done[chunk] = hit.decode("utf-8")
-                    continue
-                except UnicodeDecodeError:
-                    pass
-            missing.append(chunk)
+                done[chunk] = hit
+            else:
+                missing.append(chunk)
     failures: dict[str, str] = {}
     for chunk, (ok, text) in zip(missing, formatter(missing, style), strict=True):
         if not ok:
@@ -257,14 +273,15 @@ def format_modules(
         done[chunk] = text
         if cache is not None:
             cache.put(_NAMESPACE, keys[chunk], text.encode("utf-8"))
-    out: dict[str, str] = {}
     for name, chunks in split.items():
         if any(chunk in failures for chunk in chunks):
             # black's message about the whole module (its line numbers are the module's)
             ok, text = _black(sources[name], style.mode())
             if not ok:
                 raise FormatError(name, text)
-            out[name] = text
-            continue
-        out[name] = "\n\n".join(done[chunk] for chunk in chunks)
-    return out
+        else:
+            text = "\n\n".join(done[chunk] for chunk in chunks)
+        out[name] = text
+        if cache is not None:
+            cache.put(_NAMESPACE, module_keys[name], text.encode("utf-8"))
+    return {name: out[name] for name in sources}

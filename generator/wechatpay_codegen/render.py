@@ -158,6 +158,8 @@ def _width(text: str) -> int:
     """Display width as black and ruff measure it (East Asian wide/full-width count two)."""
     if text.isascii():
         return len(text)
+    if len(text) == 1:
+        return 2 if unicodedata.east_asian_width(text) in "WF" else 1
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
@@ -197,22 +199,25 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     An escape sequence is never split (it is part of a word), so no line ends in a lone ``\\``.
     """
     lines: list[str] = []
-    line, line_width = first, _width(first)
+    line, line_width = [first], _width(first)
+    rest_width = _width(rest)
+    filled = first.strip() != ""  # the line holds more than indentation (pieces are never blank)
     pending_space = False
     for piece in _tokens(text):
         if piece == " ":
-            pending_space = line.strip() != ""
+            pending_space = filled
             continue
         gap = " " if pending_space else ""
         piece_width = _width(piece)
-        if line.strip() and line_width + len(gap) + piece_width > width:
-            lines.append(line.rstrip())
-            line, line_width = rest + piece, _width(rest) + piece_width
+        if filled and line_width + len(gap) + piece_width > width:
+            lines.append("".join(line).rstrip())
+            line, line_width = [rest, piece], rest_width + piece_width
         else:
-            line += gap + piece
+            line += (gap, piece)
             line_width += len(gap) + piece_width
+        filled = True
         pending_space = False
-    lines.append(line.rstrip())
+    lines.append("".join(line).rstrip())
     return lines
 
 
