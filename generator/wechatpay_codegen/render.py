@@ -172,24 +172,32 @@ def _tokens(text: str) -> list[str]:
     Built with a list per word: growing one string a character at a time would be quadratic, and
     a spec may hold a description of megabytes without a space.
     """
-    out: list[str] = []
+    return [piece for piece, _ in _pieces(text)]
+
+
+def _pieces(text: str) -> list[tuple[str, int]]:
+    """:func:`_tokens` with each token's display width."""
+    out: list[tuple[str, int]] = []
+    wide = unicodedata.east_asian_width
     for run in _RUNS.findall(text):
         if run[0] == " ":
-            out.append(" ")
+            out.append((" ", 1))
         elif run.isascii():
-            out.append(run)
+            out.append((run, len(run)))
         else:
             word: list[str] = []
             for char in run:
-                if _width(char) == 1:
+                if wide(char) not in "WF":
                     word.append(char)
                     continue
                 if word:
-                    out.append("".join(word))
+                    joined = "".join(word)
+                    out.append((joined, _width(joined)))
                     word = []
-                out.append(char)  # a wide character stands alone: a line may break around it
+                out.append((char, 2))  # a wide character stands alone: a line may break around it
             if word:
-                out.append("".join(word))
+                joined = "".join(word)
+                out.append((joined, _width(joined)))
     return out
 
 
@@ -203,12 +211,11 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     rest_width = _width(rest)
     filled = first.strip() != ""  # the line holds more than indentation (pieces are never blank)
     pending_space = False
-    for piece in _tokens(text):
+    for piece, piece_width in _pieces(text):
         if piece == " ":
             pending_space = filled
             continue
         gap = " " if pending_space else ""
-        piece_width = _width(piece)
         if filled and line_width + len(gap) + piece_width > width:
             lines.append("".join(line).rstrip())
             line, line_width = [rest, piece], rest_width + piece_width
@@ -226,7 +233,16 @@ def _plain(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.isascii():  # the only ASCII space separators are the tab and the space itself
         return text.replace("\t", " ")
-    return "".join(" " if (c == "\t" or unicodedata.category(c) == "Zs") else c for c in text)
+    return _BLANKS.sub(_plain_blank, text)
+
+
+# every Zs character is whitespace to ``re``: only those matches need a closer look
+_BLANKS = re.compile(r"[^\S\n]")
+
+
+def _plain_blank(match: re.Match[str]) -> str:
+    char = match.group()
+    return " " if char == "\t" or unicodedata.category(char) == "Zs" else char
 
 
 @dataclass(frozen=True)
