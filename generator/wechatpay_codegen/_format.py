@@ -21,8 +21,8 @@ For such a line black's empty-line tracker always emits exactly two blank lines 
 previous line is neither a decorator nor a comment, the user had a blank line, and it is not a
 stub body kept tight); a module formatted alone has no blank lines at its start and ends with one
 newline. Sources where the reasoning could fail (``# fmt:`` directives, form feeds, carriage
-returns and other line breaks Python and black may count differently, anything ``ast`` cannot
-parse) are formatted whole. ``tests/unit/test_format_cache.py`` checks the equality on the real
+returns and other line breaks Python and black may count differently, text that does not parse)
+are formatted whole. ``tests/unit/test_format_cache.py`` checks the equality on the real
 generated modules.
 """
 
@@ -31,9 +31,10 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import re
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -96,11 +97,9 @@ class FormatError(Exception):
         self.detail = detail
 
 
-def _definition_start(node: ast.stmt) -> int | None:
-    """First line of a top-level ``def``/``class`` (its first decorator), else None."""
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return None
-    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+_DEFINITION = re.compile(r"(?:@|def\s|class\s|async\s+def\s)")
+#: Cuts that turned out not to be between statements, in a row, before giving up on cutting.
+_MAX_MISSES = 64
 
 
 def _is_docstring(node: ast.stmt) -> bool:
@@ -111,37 +110,57 @@ def _is_docstring(node: ast.stmt) -> bool:
     )
 
 
+def _statements(text: str) -> list[ast.stmt] | None:
+    try:
+        return ast.parse(text).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _candidates(lines: list[str]) -> Iterator[int]:
+    """Lines at column 0 opening a ``def``/``class``/decorator after a blank line, where the
+    last non-blank line before is neither a comment nor a decorator."""
+    last = ""  # the last non-blank line, stripped
+    blank = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            blank = bool(last)
+            continue
+        if blank and not last.startswith(("#", "@")) and _DEFINITION.match(line):
+            yield index
+        last, blank = stripped, False
+
+
 def split_top_level(source: str) -> list[str]:
     """``source`` cut where black's output is known to be two blank lines (module docstring).
 
     ``"".join(split_top_level(s)) == s`` always; one chunk when cutting is not known to be safe.
+    A candidate line is only a cut if the text from the previous cut parses on its own: then no
+    string, bracket or continuation is open there, so the line really starts a top-level
+    statement. Each chunk is parsed on its own, never the whole module: the syntax tree of a
+    module of a hundred thousand lines takes hundreds of megabytes.
     """
     if any(c in source for c in _UNSAFE) or any(d in source for d in _DIRECTIVES):
         return [source]
-    try:
-        body = ast.parse(source).body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return [source]  # black reports it when it formats the whole text
-    lines = source.split("\n")  # ast counts lines the same way once the characters above are out
-    cuts: list[int] = []  # 0-based line indexes where a chunk starts
-    for index in range(1, len(body)):
-        start = _definition_start(body[index])
-        previous = body[index - 1]
-        if start is None or previous.end_lineno is None:
-            continue
-        if index == 1 and _is_docstring(previous):
-            continue
-        gap = lines[previous.end_lineno : start - 1]
-        if gap and all(not line.strip() for line in gap):
-            cuts.append(start - 1)
-    if not cuts:
-        return [source]
+    lines = source.split("\n")  # Python counts lines the same way once the characters above are out
     chunks: list[str] = []
     begin = 0
-    for cut in cuts:
-        chunks.append("\n".join(lines[begin:cut]) + "\n")
-        begin = cut
-    chunks.append("\n".join(lines[begin:]))
+    misses = 0
+    for cut in _candidates(lines):
+        text = "\n".join(lines[begin:cut]) + "\n"
+        body = _statements(text)
+        if not body or (not chunks and len(body) == 1 and _is_docstring(body[0])):
+            misses += 1  # inside a statement, only comments, or a lone module docstring
+            if misses > _MAX_MISSES:
+                return [source]
+            continue
+        chunks.append(text)
+        begin, misses = cut, 0
+    last = "\n".join(lines[begin:])
+    if not chunks or not _statements(last):
+        return [source]  # black reports a syntax error on the whole text
+    chunks.append(last)
     return chunks
 
 

@@ -147,6 +147,10 @@ EDGE_CASES = {
     ),
     "first statement is a definition": "\n\ndef f(): pass\n\ndef g(): pass\n",
     "backslash continuation before a def": "x = 1 + \\\n    2\n\ndef f(): pass\n",
+    "definition-like lines inside a string": (
+        'X = """\n\nclass Fake:\n    pass\n\n@fake\n"""\n\n\ndef f(): pass\n'
+    ),
+    "a decorator-like line inside brackets": "x = (a\n\n@ b)\n\n\ndef f(): pass\n",
     "comment indented at the end of a class": (
         "class A:\n    x = 1\n    # end of A\n\nclass B: pass\n"
     ),
