@@ -1171,6 +1171,10 @@ def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
             )
         except Unresolvable:
             return []  # the reference check reports it
+        except RecursionError:
+            return (
+                []
+            )  # a $ref loop (jsonschema follows it to the limit): the cycle check reports it
         return [
             (at_doc or doc).problem(
                 at,
