@@ -166,12 +166,25 @@ def _one_line(text: str) -> str:
 def _from_marked(exc: yaml.MarkedYAMLError) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    if "nesting depth" in (exc.problem or ""):
+        # PyYAML >= 6.0.4 has its own (deeper) limit in the scanner, which can run ahead of our
+        # composer on flow collections; one wording for one problem, whichever check saw it first.
+        return _too_deep(line, col)
     problem = _one_line(exc.problem or "syntax error")
     context = ""
     if exc.context and exc.context_mark is not None:
         context = f" ({_one_line(exc.context)} at line {exc.context_mark.line + 1})"
     return YamlError(
         line, col, f"invalid YAML: {problem}{context}; fix the indentation, quoting or brackets"
+    )
+
+
+def _too_deep(line: int, col: int) -> YamlError:
+    return YamlError(
+        line,
+        col,
+        f"nesting deeper than {MAX_DEPTH} levels; flatten the document "
+        "(move nested schemas to components and $ref them)",
     )
 
 
@@ -266,11 +279,7 @@ def _compose(loader: Any) -> ParsedYaml:
                     f"unsupported YAML tag {event.tag}; use plain JSON-compatible values",
                 )
             if len(stack) >= MAX_DEPTH:
-                raise YamlError(
-                    *_mark(event),
-                    f"nesting deeper than {MAX_DEPTH} levels; flatten the document "
-                    "(move nested schemas to components and $ref them)",
-                )
+                raise _too_deep(*_mark(event))
             pointer: Pointer | None = child_pointer(stack[-1]) if stack else ()
             stack.append(_Frame({} if is_map else [], pointer, is_map, _mark(event)))
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
