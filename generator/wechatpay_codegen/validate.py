@@ -45,8 +45,8 @@ AUTH_SCHEMES = {
     "WECHATPAY-BRAND-SHA256-RSA2048": "brand_id",
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_VERSION_31 = re.compile(r"^3\.1\.\d+$")
-_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_VERSION_31 = re.compile(r"3\.1\.[0-9]+")
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
 _JSON_MEDIA = "application/json"
 _FIX_OPENAPI = "fix it to match the OpenAPI 3.1 schema"
@@ -298,7 +298,7 @@ def _check_shape(doc: SpecDocument) -> list[Problem]:
                 ("openapi",), f"openapi must be a string; write openapi: '{_short(version)}'"
             )
         ]
-    if not _VERSION_31.match(version):
+    if not _VERSION_31.fullmatch(version):
         return [doc.problem(("openapi",), f"unsupported OpenAPI version {version}; use 3.1.x")]
     problems: list[Problem] = []
     if "info" not in data:
@@ -600,12 +600,12 @@ def _check_operation_ids(operations: list[_Operation]) -> list[Problem]:
             continue
         if not isinstance(op_id, str):
             continue  # the OpenAPI schema check reports the type
-        if not _SNAKE.match(op_id):
+        if not _SNAKE.fullmatch(op_id):
             try:
                 suggestion = snake_case(op_id)
             except NamingError:
                 suggestion = ""
-            hint = f"write it as {suggestion}" if _SNAKE.match(suggestion) else "use snake_case"
+            hint = f"write it as {suggestion}" if _SNAKE.fullmatch(suggestion) else "use snake_case"
             problems.append(
                 op.doc.problem(where, f"operationId {op_id!r} is not snake_case; {hint}")
             )
@@ -1087,17 +1087,18 @@ def _enum_problems(doc: SpecDocument, pointer: Pointer, schema: dict[str, Any]) 
 
 
 _DATE_TIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,  # \d is 0-9 only; fullmatch, so no trailing newline slips through as "$" would let it
 )
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 
 
 def is_lenient_date_time(value: object) -> bool:
     """RFC 3339 date-time whose seconds may be omitted (``2025-01-01T00:00+08:00``)."""
     if not isinstance(value, str):
         return True  # format applies to strings only
-    match = _DATE_TIME.match(value)
+    match = _DATE_TIME.fullmatch(value)
     if match is None:
         return False
     year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
@@ -1115,7 +1116,7 @@ def is_lenient_date_time(value: object) -> bool:
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    match = _DATE.match(value)
+    match = _DATE.fullmatch(value)
     if match is None:
         return False
     try:

@@ -53,7 +53,8 @@ Parser = Callable[[Any, str], T]
 # with or without a colon.
 _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))"
+    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))",
+    re.ASCII,  # \d is 0-9 only (int() would take other scripts' digits)
 )
 
 

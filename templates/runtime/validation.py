@@ -45,7 +45,8 @@ Checker = Callable[[Any, str], None]
 
 # RFC 3339 date-time, strictly (what the server accepts): seconds and an offset are required.
 _DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))",
+    re.ASCII,  # \d is 0-9 only: the server takes no other digits
 )
 _DATETIME_HINT = (
     "an RFC 3339 date-time with seconds and a UTC offset, e.g. 2025-01-01T00:00:00+08:00"

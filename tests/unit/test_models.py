@@ -295,6 +295,7 @@ _MINUS_1H30 = timezone(-timedelta(hours=1, minutes=30))
         ("2025-01-01T00:00:00", "2025-01-01T00:00:00"),  # no offset: kept as text
         ("2025-02-30T00:00:00+08:00", "2025-02-30T00:00:00+08:00"),  # no such day
         ("soon", "soon"),
+        ("\u0662\u0660\u0662\u0665-01-01T00:00:00Z", "\u0662\u0660\u0662\u0665-01-01T00:00:00Z"),
     ],
 )
 def test_date_times_parse_leniently(written: str, expected: datetime | str) -> None:

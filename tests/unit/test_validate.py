@@ -137,6 +137,8 @@ def test_lenient_date_time_in_examples(specs_dir: Path) -> None:
         ("2025-01-01T00:00+8:00", False),
         ("2025-01-01T00:00:61Z", False),
         ("yesterday", False),
+        ("2025-01-01T00:00+08:00\n", False),  # "$" would have let a trailing newline through
+        ("\u0662\u0660\u0662\u0665-01-01T00:00+08:00", False),  # Arabic-Indic digits
         (20250101, True),  # format applies to strings only; the type check catches numbers
     ],
 )
@@ -391,3 +393,10 @@ def test_mutated_specs_never_crash(rnd: random.Random) -> None:
             assert re.match(r"^[^:]+:\d+:\d+: \S", line), line
     else:
         assert out.getvalue().startswith("ok: ")
+
+
+def test_an_operation_id_with_a_trailing_newline_is_not_snake_case(specs_dir: Path) -> None:
+    spec = specs_dir / "set_budget.yaml"
+    edit(spec, "operationId: set_budget", 'operationId: "set_budget\\n"')
+    messages = [p.message for p in validate_specs(load_specs([specs_dir]))]
+    assert any(m.startswith("operationId 'set_budget\\n' is not snake_case") for m in messages)

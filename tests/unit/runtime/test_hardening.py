@@ -51,6 +51,17 @@ def test_request_date_times_with_impossible_seconds_are_refused(
         validation.date_time(f"2025-01-01T00:00:{second}+08:00", "when")  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["\u0662\u0660\u0662\u0665-01-01T00:00:00+08:00", "2025-01-01T00:00:00+08:00\n"],
+)
+def test_request_date_times_take_ascii_digits_and_nothing_after(
+    rt: SimpleNamespace, validation: object, value: str
+) -> None:
+    with pytest.raises(rt.errors.RequestValidationError):
+        validation.date_time(value, "when")  # type: ignore[attr-defined]
+
+
 def test_a_leap_second_is_a_valid_request_date_time(validation: object) -> None:
     validation.date_time("2016-12-31T23:59:60Z", "when")  # type: ignore[attr-defined]
 
