@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 __all__ = [
+    "DEFAULT_PORTS",
     "Endpoint",
     "RawResponse",
     "SendAction",
@@ -28,7 +30,8 @@ __all__ = [
     "failure",
 ]
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The port a URL of each scheme means when it names none.
+DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class Endpoint:
             port_text = port_text[1:]
         else:
             host, _, port_text = netloc.partition(":")
-        port = int(port_text) if port_text else _DEFAULT_PORTS.get(scheme, 80)
+        port = int(port_text) if port_text else DEFAULT_PORTS.get(scheme, 80)
         object.__setattr__(self, "scheme", scheme)
         object.__setattr__(self, "host", host)
         object.__setattr__(self, "port", port)

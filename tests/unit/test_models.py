@@ -434,3 +434,14 @@ def test_invalid_arguments_fail_before_sending(
         with pytest.raises(wp.RequestValidationError, match=r"^modify_content\.plan_name:"):
             client.update_delivery_plan(plan_id="12000", modify_content={"plan_name": "x" * 31})
     assert received == []
+
+
+def test_documented_status_errors_are_the_runtimes() -> None:
+    # ir.STATUS_ERRORS names, in docstrings, the class the runtime raises for each status.
+    from wechatpay_marketing._runtime import errors
+
+    for status in range(400, 600):
+        expected = ir.STATUS_ERRORS.get(
+            status, "InternalServerError" if status >= 500 else "APIStatusError"
+        )
+        assert errors.status_error_class(status).__name__ == expected, status

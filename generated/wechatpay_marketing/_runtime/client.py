@@ -35,7 +35,14 @@ from .request import check_extra_headers, render_path, serialize_body
 from .response import Response
 from .retries import RETRY_STATUSES, RetryPolicy
 from .signing import SCHEMES, Signer, check_token
-from .transport import Endpoint, RawResponse, SendAction, SleepAction, TransportFailure
+from .transport import (
+    DEFAULT_PORTS,
+    Endpoint,
+    RawResponse,
+    SendAction,
+    SleepAction,
+    TransportFailure,
+)
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
 
 if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
@@ -79,10 +86,6 @@ class Operation:
     has_body: bool
 
 
-#: A base URL as the client uses it (origin to connect to, path prefix to sign).
-_Base = Endpoint
-
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # Characters kept as they are in a base URL's path prefix (RFC 3986 pchar, "/" and "%").
 _PATH_SAFE: Final = "/%:@!$&'()*+,;=-._~"
 
@@ -109,7 +112,7 @@ def _parse_base_url(value: object, what: str) -> Endpoint:
         except UnicodeError:
             raise ConfigurationError(f"{what} has an invalid host name: {host!r}") from None
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
+    if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
     prefix = quote(parts.path, safe=_PATH_SAFE).rstrip("/")
     return Endpoint(f"{scheme}://{netloc}", prefix)
@@ -442,13 +445,6 @@ def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[st
     return merged
 
 
-def _url_for(base: Endpoint, target: str) -> httpx.URL:
-    """The URL an httpx client is given for ``target`` (refused if httpx would alter it)."""
-    from .httpx_transport import url_for
-
-    return url_for(base.origin, target)
-
-
 def _describe_failure(failure: TransportFailure) -> str:
     kind = type(failure.error).__name__
     text = str(failure.error)
@@ -456,7 +452,7 @@ def _describe_failure(failure: TransportFailure) -> str:
 
 
 def _connection_error(
-    failure: TransportFailure, method: str, target: str, base: _Base, timeout: float
+    failure: TransportFailure, method: str, target: str, base: Endpoint, timeout: float
 ) -> APIConnectionError:
     where = f"{method} {base.display}{target[len(base.prefix):]}"
     if failure.timed_out:

@@ -136,6 +136,6 @@ def test_any_path_param_round_trips_and_is_sent_as_signed(rt: SimpleNamespace, v
     encoded = target.split("/")[5]
     assert unquote(encoded) == value
     assert re.fullmatch(r"[A-Za-z0-9_.~%-]+", encoded)
-    base = rt.client._Base("https://api.mch.weixin.qq.com", "")
+    base = rt.transport.Endpoint("https://api.mch.weixin.qq.com", "")
     url = rt.client._url_for(base, target)
     assert url.raw_path == target.encode("ascii")
