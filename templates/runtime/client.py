@@ -335,7 +335,9 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         signed_body = content if content is not None else b""
         attempts = retries + 1
         base_index = 0
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             base = self._bases[base_index]
             canonical = base.prefix + target
             send_headers = dict(headers)
@@ -358,12 +360,17 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                         attempt,
                         elapsed_ms,
                     )
-                if not outcome.retryable or last:
+                fail_over = outcome.failover and base_index + 1 < len(self._bases)
+                if not outcome.retryable or (last and not fail_over):
                     raise _connection_error(outcome, method, canonical, base, seconds)
-                if outcome.failover and base_index + 1 < len(self._bases):
-                    # The backup is another access point: try it at once, no backoff.
+                if fail_over:
+                    # The backup is another access point: try it at once, no backoff. The
+                    # primary never got the request, so this is not a retry of it: with the
+                    # retries used up (max_retries=0 included), the backup still gets one try.
                     base_index += 1
                     delay = 0.0
+                    if last:
+                        attempts += 1
                     logger.info(
                         "failing over from %s to the backup %s after %s",
                         base.display,

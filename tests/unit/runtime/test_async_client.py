@@ -103,6 +103,18 @@ async def test_failover_after_connection_refused(
     assert len(backup_server.requests) == 1
 
 
+async def test_failover_is_not_a_retry(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+) -> None:
+    client = make_async_client(
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        backup_base_url=backup_server.base_url,
+        max_retries=0,
+    )
+    await modify_budget(client, ops)
+    assert len(backup_server.requests) == 1
+
+
 async def test_failover_after_timeout_before_response(
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,

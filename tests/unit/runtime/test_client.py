@@ -330,6 +330,34 @@ def test_remaining_attempts_stay_on_the_backup(
     assert len(backup_server.requests) == 2
 
 
+def test_failover_is_not_a_retry(
+    make_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+) -> None:
+    # max_retries=0 means no retries; the primary never got the request, so the backup still
+    # gets its one try.
+    client = make_client(
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        backup_base_url=backup_server.base_url,
+        max_retries=0,
+    )
+    assert modify_budget(client, ops).json() == {"ok": True}
+    assert len(backup_server.requests) == 1
+
+
+def test_with_no_retries_a_failing_backup_is_tried_once(
+    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace
+) -> None:
+    primary, backup = closed_port(), closed_port()
+    client = make_client(
+        base_url=f"http://127.0.0.1:{primary}",
+        backup_base_url=f"http://127.0.0.1:{backup}",
+        max_retries=0,
+    )
+    with pytest.raises(rt.errors.APIConnectionError) as info:
+        modify_budget(client, ops)
+    assert f"127.0.0.1:{backup}/" in str(info.value)
+
+
 def test_failover_after_a_timeout_before_any_response(
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
