@@ -14,6 +14,7 @@ from typing import Any
 
 from . import __version__
 from ._cache import open_default
+from ._report import ASK_WITH_SPECS, internal_error
 from .build_ir import build_ir
 from .loader import SpecLoadError, SpecSet, load_specs
 from .render import PackageInfo, RenderError, render_package
@@ -90,12 +91,7 @@ def run_generate(
         print(f"wechatpay-codegen: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug of ours must not show the user a traceback
-        detail = " ".join(str(exc).split())[:300]
-        print(
-            f"wechatpay-codegen: internal error: {type(exc).__name__}: {detail}; "
-            "please report it with the spec files that caused it",
-            file=sys.stderr,
-        )
+        print(internal_error("wechatpay-codegen", exc, ASK_WITH_SPECS), file=sys.stderr)
         return 2
 
     if check:

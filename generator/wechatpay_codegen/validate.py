@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._cache import Cache, digest
+from ._report import ASK_WITH_SPECS, internal_error
 from .loader import (
     Pointer,
     Problem,
@@ -65,12 +66,7 @@ def run_validate(paths: list[Path]) -> int:
     except SpecLoadError as exc:
         problems = exc.problems
     except Exception as exc:  # a bug of ours must not show the user a traceback
-        detail = " ".join(str(exc).split())[:300]
-        print(
-            f"wechatpay-codegen: internal error: {type(exc).__name__}: {detail}; "
-            "please report it with the spec files that caused it",
-            file=sys.stderr,
-        )
+        print(internal_error("wechatpay-codegen", exc, ASK_WITH_SPECS), file=sys.stderr)
         return 2
     if problems:
         for problem in problems:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from .._report import internal_error
 from ..loader import SpecLoadError, SpecSet, load_specs
 from ..validate import validate_specs
 from .api import Sandbox
@@ -115,8 +116,7 @@ def run_sandbox(specs: Path, host: str, port: int, keys: Path) -> int:
         _err(f"sandbox: {exc}")
         return 1
     except Exception as exc:  # a bug of ours: say so in one line, never a traceback
-        detail = " ".join(str(exc).split())[:300]
-        _err(f"sandbox: internal error: {type(exc).__name__}: {detail}; please report it")
+        _err(internal_error("sandbox", exc))
         return 2
     try:
         sandbox.start()
