@@ -1,16 +1,19 @@
-"""Black over generated modules, one top-level chunk at a time, memoized by content.
+"""Black over generated modules, one top-level chunk (or class member) at a time, memoized.
 
 Black is most of the generator's time (it formats a few thousand lines a second), and most of a
 regenerated module is unchanged from the previous run. So a module is cut into chunks at its
-top-level ``def``/``class`` statements, each chunk goes through :func:`black.format_str` (or
-comes from the cache of an earlier identical black run), and the results are joined with two
-blank lines. Black still formats every line: a chunk is only ever taken from a previous black
-run's output for the same text, black version and mode. The joined module is remembered too, so
-an unchanged module is not even cut again.
+top-level ``def``/``class`` statements, a chunk that is one class is cut again before its methods,
+each piece goes through :func:`black.format_str` (or comes from the cache of an earlier identical
+black run), and the results are joined with the blank lines black puts there. Black still formats
+every line: a piece is only ever taken from a previous black run's output for the same text,
+black version and mode. The joined module is remembered too, so an unchanged module is not even
+cut again.
 
-Why the join equals black on the whole module. Black formats a statement independently of the
-statements around it except for the blank lines before it. We only cut before a top-level
-``def``/``class`` (or its first decorator) that
+Why the join equals black on the whole module. Black formats a line independently of the lines
+around it except for the blank lines before it (its ``EmptyLineTracker``); what it remembers of
+earlier lines is the previous line and block, the enclosing definitions and a leading comment.
+
+Top-level cuts. We only cut before a top-level ``def``/``class`` (or its first decorator) that
 
 - is preceded by at least one blank line and by nothing else since the previous statement (no
   comment, which black could attach to the definition),
@@ -20,10 +23,33 @@ statements around it except for the blank lines before it. We only cut before a 
 For such a line black's empty-line tracker always emits exactly two blank lines at depth 0 (the
 previous line is neither a decorator nor a comment, the user had a blank line, and it is not a
 stub body kept tight); a module formatted alone has no blank lines at its start and ends with one
-newline. Sources where the reasoning could fail (``# fmt:`` directives, form feeds, carriage
-returns and other line breaks Python and black may count differently, text that does not parse)
-are formatted whole. ``tests/unit/test_format_cache.py`` checks the equality on the real
-generated modules.
+newline. So the chunks are joined with two blank lines.
+
+Member cuts. A chunk that is exactly one top-level ``class`` statement is cut again before a
+line of its body that opens a ``def``, ``async def``, ``class`` or decorator at the body's own
+indentation (spaces only), that is preceded by at least one blank line and whose last non-blank
+line before is neither a comment nor a decorator, and that is not in the first statement of the
+body. The first piece (the class line, its docstring and whatever precedes the first cut) is
+formatted as a module of its own; every later piece is formatted under a synthetic ``class _:``
+line, so black sees it at depth 1 with the same line width, and that line is taken off its
+output (black never puts a blank line right after a class line when the source has none). The
+pieces are joined with one blank line. At such a line, at depth 1, black's tracker gives one
+blank line: its previous line is in the class body (the first piece has a statement), so it is
+not the class line, not a decorator and not a comment, and the user's blank line rules out a
+stub ``...`` kept tight; after a class docstring the one blank line is the docstring's "after"
+instead, still one, and a piece formatted alone never ends with one. Nothing in a piece reaches
+back across a cut: the leading comment black may move blank lines onto is reset by the
+non-comment line before the cut, and the enclosing definitions below depth 1 are one class at
+depth 0 in both cases (the real one or ``class _``).
+
+A piece is only taken if it parses on its own (the first piece as one class, later ones as one
+class under ``class _:``): then no string, bracket or continuation is open at the cut, so the
+line really starts a statement of the class body. Black's second pass (run when the first
+changed anything) sees the same cuts in the first pass's output, so it agrees too. Sources where
+the reasoning could fail (``# fmt:`` directives, form feeds, carriage returns and other line
+breaks Python and black may count differently, text that does not parse) are formatted whole.
+``tests/unit/test_format_cache.py`` checks the equality on the real generated modules, on edge
+cases and on generated class bodies.
 """
 
 from __future__ import annotations
@@ -44,10 +70,18 @@ from ._cache import Cache, digest
 if TYPE_CHECKING:
     from black.mode import Mode
 
-__all__ = ["FormatError", "Style", "black_version", "format_modules", "split_top_level"]
+__all__ = [
+    "FormatError",
+    "Style",
+    "black_version",
+    "format_modules",
+    "split_members",
+    "split_module",
+    "split_top_level",
+]
 
 #: Bump when the chunking changes, so entries of an older scheme are never reused.
-_SCHEME = "chunks-1"
+_SCHEME = "chunks-2"
 _NAMESPACE = "black"
 #: Below this many lines to format, starting worker processes costs more than it saves.
 _POOL_MIN_LINES = 3000
@@ -98,6 +132,8 @@ class FormatError(Exception):
 
 
 _DEFINITION = re.compile(r"(?:@|def\s|class\s|async\s+def\s)")
+#: Later pieces of a class are formatted under this line (black's output starts with it too).
+_WRAPPER = "class _:\n"
 #: Cuts that turned out not to be between statements, in a row, before giving up on cutting.
 _MAX_MISSES = 64
 
@@ -115,6 +151,17 @@ def _statements(text: str) -> list[ast.stmt] | None:
         return ast.parse(text).body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
+
+
+def _safe(text: str) -> bool:
+    return not any(c in text for c in _UNSAFE) and not any(d in text for d in _DIRECTIVES)
+
+
+def _one_class(text: str) -> ast.ClassDef | None:
+    body = _statements(text)
+    if body is None or len(body) != 1 or not isinstance(body[0], ast.ClassDef):
+        return None
+    return body[0]
 
 
 def _candidates(lines: list[str]) -> Iterator[int]:
@@ -141,7 +188,7 @@ def split_top_level(source: str) -> list[str]:
     statement. Each chunk is parsed on its own, never the whole module: the syntax tree of a
     module of a hundred thousand lines takes hundreds of megabytes.
     """
-    if any(c in source for c in _UNSAFE) or any(d in source for d in _DIRECTIVES):
+    if not _safe(source):
         return [source]
     lines = source.split("\n")  # Python counts lines the same way once the characters above are out
     chunks: list[str] = []
@@ -162,6 +209,92 @@ def split_top_level(source: str) -> list[str]:
         return [source]  # black reports a syntax error on the whole text
     chunks.append(last)
     return chunks
+
+
+def _member_candidates(lines: list[str], start: int, indent: str) -> Iterator[int]:
+    """Lines after ``start`` opening a ``def``/``class``/decorator at exactly ``indent``, after a
+    blank line, where the last non-blank line before is neither a comment nor a decorator."""
+    last = lines[start].strip()
+    blank = False
+    width = len(indent)
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped:
+            blank = True
+            continue
+        if (
+            blank
+            and not last.startswith(("#", "@"))
+            and line.startswith(indent)
+            and _DEFINITION.match(line, width)
+        ):
+            yield index
+        last, blank = stripped, False
+
+
+def split_members(chunk: str) -> list[str]:
+    """``chunk`` (one class statement) cut before its members where black's output is one blank
+    line (module docstring): the class line with what precedes the first cut, then one piece per
+    member, to be formatted under :data:`_WRAPPER`.
+
+    ``"".join(split_members(c)) == c`` always; one piece when cutting is not known to be safe
+    (not exactly one class, nothing to cut, a piece that does not parse on its own).
+    """
+    if not _safe(chunk):
+        return [chunk]
+    node = _one_class(chunk)
+    if node is None:
+        return [chunk]
+    first = node.body[0]
+    lines = chunk.split("\n")
+    start = first.lineno - 1  # the first body statement (its ``def`` line if it is decorated)
+    indent = lines[start][: first.col_offset]  # all spaces, so bytes and characters agree
+    if not indent or indent.strip(" "):
+        return [chunk]
+    pieces: list[str] = []
+    begin = 0
+    misses = 0
+    for cut in _member_candidates(lines, start, indent):
+        text = "\n".join(lines[begin:cut]) + "\n"
+        if _one_class(text if not pieces else _WRAPPER + text) is None:
+            misses += 1  # inside a statement (a string, brackets)
+            if misses > _MAX_MISSES:
+                return [chunk]
+            continue
+        pieces.append(text)
+        begin, misses = cut, 0
+    last = "\n".join(lines[begin:])
+    if not pieces or _one_class(_WRAPPER + last) is None:
+        return [chunk]
+    pieces.append(last)
+    return pieces
+
+
+def split_module(source: str) -> list[list[str]]:
+    """``source`` cut into top-level chunks (:func:`split_top_level`), each cut into the pieces of
+    :func:`split_members`; ``"".join`` of all pieces in order is ``source``."""
+    return [split_members(chunk) for chunk in split_top_level(source)]
+
+
+def _units(pieces: Sequence[str]) -> list[str]:
+    """What black formats for the pieces of one chunk: the first as it is, later ones wrapped."""
+    return [pieces[0], *(_WRAPPER + piece for piece in pieces[1:])]
+
+
+def _join_members(units: Sequence[str], done: Mapping[str, str]) -> str | None:
+    """Black's output for a chunk from its units' outputs in ``done``; None when one is missing
+    (black refused it) or is not as expected."""
+    first = done.get(units[0])
+    if first is None:
+        return None
+    parts = [first]
+    for unit in units[1:]:
+        text = done.get(unit)
+        if text is None or not text.startswith(_WRAPPER) or text.startswith("\n", len(_WRAPPER)):
+            return None
+        parts.append(text[len(_WRAPPER) :])
+    return "\n".join(parts)
 
 
 def _key(chunk: str, style: Style, version: str, kind: str = "chunk") -> str:
@@ -259,47 +392,48 @@ def format_modules(
     """Black output of every module in ``sources`` (name -> text); raises :class:`FormatError`.
 
     Equal to ``black.format_str(text, mode=style.mode())`` for each module (see the module
-    docstring); ``formatter`` formats the chunks the cache does not have, in order.
+    docstring); ``formatter`` formats the units (chunks, wrapped class members) the cache does not
+    have, in order.
     """
     version = black_version()
     out: dict[str, str] = {}
     module_keys = {name: _key(text, style, version, "module") for name, text in sources.items()}
-    split: dict[str, list[str]] = {}
+    split: dict[str, list[list[str]]] = {}  # module -> its chunks' units
     for name, text in sources.items():
         whole = _cached_text(cache, module_keys[name])  # an unchanged module: no need to cut it
         if whole is not None:
             out[name] = whole
         else:
-            split[name] = split_top_level(text)
-    done: dict[str, str] = {}  # chunk text -> formatted
+            split[name] = [_units(pieces) for pieces in split_module(text)]
+    done: dict[str, str] = {}  # unit text -> formatted
     keys: dict[str, str] = {}
     missing: list[str] = []
     for chunks in split.values():
-        for chunk in chunks:
-            if chunk in done or chunk in keys:
-                continue
-            key = keys[chunk] = _key(chunk, style, version)
-            hit = _cached_text(cache, key)
-            if hit is not None:
-                done[chunk] = hit
-            else:
-                missing.append(chunk)
-    failures: dict[str, str] = {}
-    for chunk, (ok, text) in zip(missing, formatter(missing, style), strict=True):
+        for units in chunks:
+            for unit in units:
+                if unit in done or unit in keys:
+                    continue
+                key = keys[unit] = _key(unit, style, version)
+                hit = _cached_text(cache, key)
+                if hit is not None:
+                    done[unit] = hit
+                else:
+                    missing.append(unit)
+    for unit, (ok, text) in zip(missing, formatter(missing, style), strict=True):
         if not ok:
-            failures[chunk] = text
-            continue
-        done[chunk] = text
+            continue  # reported below, by black on the whole module
+        done[unit] = text
         if cache is not None:
-            cache.put(_NAMESPACE, keys[chunk], text.encode("utf-8"))
+            cache.put(_NAMESPACE, keys[unit], text.encode("utf-8"))
     for name, chunks in split.items():
-        if any(chunk in failures for chunk in chunks):
+        joined = [_join_members(units, done) for units in chunks]
+        if any(text is None for text in joined):
             # black's message about the whole module (its line numbers are the module's)
             ok, text = _black(sources[name], style.mode())
             if not ok:
                 raise FormatError(name, text)
         else:
-            text = "\n\n".join(done[chunk] for chunk in chunks)
+            text = "\n\n".join(text for text in joined if text is not None)
         out[name] = text
         if cache is not None:
             cache.put(_NAMESPACE, module_keys[name], text.encode("utf-8"))
