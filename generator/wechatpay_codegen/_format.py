@@ -42,12 +42,15 @@ back across a cut: the leading comment black may move blank lines onto is reset 
 non-comment line before the cut, and the enclosing definitions below depth 1 are one class at
 depth 0 in both cases (the real one or ``class _``).
 
-A piece is only taken if it parses on its own (the first piece as one class, later ones as one
-class under ``class _:``): then no string, bracket or continuation is open at the cut, so the
-line really starts a statement of the class body. Black's second pass (run when the first
-changed anything) sees the same cuts in the first pass's output, so it agrees too. Sources where
-the reasoning could fail (``# fmt:`` directives, form feeds, carriage returns and other line
-breaks Python and black may count differently, text that does not parse) are formatted whole.
+A member cut is only taken where the syntax tree of the chunk (parsed on its own, once, while
+the module is cut) begins a statement of the class body: then no string, bracket or
+continuation is open at the cut, and each piece parses on its own (the first as one class, later
+ones as one class under ``class _:``).
+
+Black's second pass (run when the first changed anything) sees the same cuts in the first
+pass's output, so it agrees too. Sources where the reasoning could fail (``# fmt:`` directives,
+form feeds, carriage returns and other line breaks Python and black may count differently, text
+that does not parse, class bodies indented with tabs) are formatted whole.
 ``tests/unit/test_format_cache.py`` checks the equality on the real generated modules, on edge
 cases and on generated class bodies.
 """
@@ -63,6 +66,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from ._cache import Cache, digest
@@ -157,11 +161,27 @@ def _safe(text: str) -> bool:
     return not any(c in text for c in _UNSAFE) and not any(d in text for d in _DIRECTIVES)
 
 
-def _one_class(text: str) -> ast.ClassDef | None:
-    body = _statements(text)
-    if body is None or len(body) != 1 or not isinstance(body[0], ast.ClassDef):
+@dataclass(frozen=True)
+class _Members:
+    """Where a chunk that is one class statement may be cut, read off its syntax tree: the line
+    of the body's first statement, that statement's column, and the lines (0-based) where body
+    statements begin (their first decorator's line if decorated)."""
+
+    first: int
+    column: int
+    starts: frozenset[int]
+
+
+def _members(body: list[ast.stmt]) -> _Members | None:
+    """The class shape of a chunk whose statements are ``body``; None unless it is one class."""
+    if len(body) != 1 or not isinstance(body[0], ast.ClassDef):
         return None
-    return body[0]
+    statements = body[0].body
+    starts = frozenset(
+        min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
+        for node in statements
+    )
+    return _Members(statements[0].lineno - 1, statements[0].col_offset, starts)
 
 
 def _candidates(lines: list[str]) -> Iterator[int]:
@@ -179,6 +199,32 @@ def _candidates(lines: list[str]) -> Iterator[int]:
         last, blank = stripped, False
 
 
+def _split_top_level(source: str) -> list[tuple[str, _Members | None]]:
+    """:func:`split_top_level`, with the class shape of each chunk read while it is parsed."""
+    if not _safe(source):
+        return [(source, None)]
+    lines = source.split("\n")  # Python counts lines the same way once the characters above are out
+    chunks: list[tuple[str, _Members | None]] = []
+    begin = 0
+    misses = 0
+    for cut in _candidates(lines):
+        text = "\n".join(lines[begin:cut]) + "\n"
+        body = _statements(text)
+        if not body or (not chunks and len(body) == 1 and _is_docstring(body[0])):
+            misses += 1  # inside a statement, only comments, or a lone module docstring
+            if misses > _MAX_MISSES:
+                return [(source, None)]
+            continue
+        chunks.append((text, _members(body)))
+        begin, misses = cut, 0
+    last = "\n".join(lines[begin:])
+    body = _statements(last)
+    if not body:
+        return [(source, None)]  # black reports a syntax error on the whole text
+    chunks.append((last, _members(body)))  # when there is no cut, ``last`` is ``source``
+    return chunks
+
+
 def split_top_level(source: str) -> list[str]:
     """``source`` cut where black's output is known to be two blank lines (module docstring).
 
@@ -188,27 +234,7 @@ def split_top_level(source: str) -> list[str]:
     statement. Each chunk is parsed on its own, never the whole module: the syntax tree of a
     module of a hundred thousand lines takes hundreds of megabytes.
     """
-    if not _safe(source):
-        return [source]
-    lines = source.split("\n")  # Python counts lines the same way once the characters above are out
-    chunks: list[str] = []
-    begin = 0
-    misses = 0
-    for cut in _candidates(lines):
-        text = "\n".join(lines[begin:cut]) + "\n"
-        body = _statements(text)
-        if not body or (not chunks and len(body) == 1 and _is_docstring(body[0])):
-            misses += 1  # inside a statement, only comments, or a lone module docstring
-            if misses > _MAX_MISSES:
-                return [source]
-            continue
-        chunks.append(text)
-        begin, misses = cut, 0
-    last = "\n".join(lines[begin:])
-    if not chunks or not _statements(last):
-        return [source]  # black reports a syntax error on the whole text
-    chunks.append(last)
-    return chunks
+    return [text for text, _ in _split_top_level(source)]
 
 
 def _member_candidates(lines: list[str], start: int, indent: str) -> Iterator[int]:
@@ -233,48 +259,46 @@ def _member_candidates(lines: list[str], start: int, indent: str) -> Iterator[in
         last, blank = stripped, False
 
 
+def _cut_members(chunk: str, shape: _Members | None) -> list[str]:
+    """:func:`split_members` for a chunk whose class shape (from its own parse) is known."""
+    if shape is None or not _safe(chunk):
+        return [chunk]
+    lines = chunk.split("\n")
+    indent = lines[shape.first][: shape.column]  # all spaces, so bytes and characters agree
+    if not indent or indent.strip(" "):
+        return [chunk]
+    cuts = [
+        cut
+        for cut in _member_candidates(lines, shape.first, indent)
+        if cut in shape.starts  # a body statement begins there: nothing is open
+    ]
+    if not cuts:
+        return [chunk]
+    pieces = ["\n".join(lines[b:e]) + "\n" for b, e in pairwise([0, *cuts])]
+    pieces.append("\n".join(lines[cuts[-1] :]))
+    return pieces
+
+
 def split_members(chunk: str) -> list[str]:
     """``chunk`` (one class statement) cut before its members where black's output is one blank
     line (module docstring): the class line with what precedes the first cut, then one piece per
     member, to be formatted under :data:`_WRAPPER`.
 
     ``"".join(split_members(c)) == c`` always; one piece when cutting is not known to be safe
-    (not exactly one class, nothing to cut, a piece that does not parse on its own).
+    (not exactly one class, nothing to cut). A cut is only taken at a line where the syntax tree
+    of ``chunk`` begins a statement of the class body: then no string, bracket or continuation
+    is open there, and each piece parses on its own (the first as a class, later ones under
+    :data:`_WRAPPER`).
     """
-    if not _safe(chunk):
-        return [chunk]
-    node = _one_class(chunk)
-    if node is None:
-        return [chunk]
-    first = node.body[0]
-    lines = chunk.split("\n")
-    start = first.lineno - 1  # the first body statement (its ``def`` line if it is decorated)
-    indent = lines[start][: first.col_offset]  # all spaces, so bytes and characters agree
-    if not indent or indent.strip(" "):
-        return [chunk]
-    pieces: list[str] = []
-    begin = 0
-    misses = 0
-    for cut in _member_candidates(lines, start, indent):
-        text = "\n".join(lines[begin:cut]) + "\n"
-        if _one_class(text if not pieces else _WRAPPER + text) is None:
-            misses += 1  # inside a statement (a string, brackets)
-            if misses > _MAX_MISSES:
-                return [chunk]
-            continue
-        pieces.append(text)
-        begin, misses = cut, 0
-    last = "\n".join(lines[begin:])
-    if not pieces or _one_class(_WRAPPER + last) is None:
-        return [chunk]
-    pieces.append(last)
-    return pieces
+    body = _statements(chunk) if _safe(chunk) else None
+    return _cut_members(chunk, _members(body) if body else None)
 
 
 def split_module(source: str) -> list[list[str]]:
     """``source`` cut into top-level chunks (:func:`split_top_level`), each cut into the pieces of
-    :func:`split_members`; ``"".join`` of all pieces in order is ``source``."""
-    return [split_members(chunk) for chunk in split_top_level(source)]
+    :func:`split_members`; ``"".join`` of all pieces in order is ``source``. Each chunk is parsed
+    once, for both."""
+    return [_cut_members(text, shape) for text, shape in _split_top_level(source)]
 
 
 def _units(pieces: Sequence[str]) -> list[str]:

@@ -288,6 +288,8 @@ def test_member_cuts_equal_whole_module_black(name: str) -> None:
     split = _format.split_module(source)
     assert "".join(piece for chunk in split for piece in chunk) == source
     assert [len(chunk) for chunk in split] == pieces
+    chunks = _format.split_top_level(source)
+    assert [_format.split_members(chunk) for chunk in chunks] == split
     expected = black.format_str(source, mode=MODE)
     assert _format.format_modules({"m.py": source}, STYLE, None) == {"m.py": expected}
 
