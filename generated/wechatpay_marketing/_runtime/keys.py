@@ -44,8 +44,8 @@ class PrivateKey:
 
     __slots__ = ("_key", "key_size")
 
-    def __init__(self, key: rsa.RSAPrivateKey) -> None:
-        _check_size(key.key_size, "private_key")
+    def __init__(self, key: rsa.RSAPrivateKey, what: str = "private_key") -> None:
+        _check_size(key.key_size, what)
         self._key = key
         self.key_size: int = key.key_size
 
@@ -66,8 +66,8 @@ class PublicKey:
 
     __slots__ = ("_key", "key_size", "signature_size")
 
-    def __init__(self, key: rsa.RSAPublicKey) -> None:
-        _check_size(key.key_size, "public key")
+    def __init__(self, key: rsa.RSAPublicKey, what: str = "public key") -> None:
+        _check_size(key.key_size, what)
         self._key = key
         self.key_size: int = key.key_size
         self.signature_size: int = (key.key_size + 7) // 8
@@ -138,10 +138,7 @@ def load_private_key(value: KeyInput, *, what: str = "private_key") -> PrivateKe
 def _private(key: object, what: str) -> PrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError(f"{what}: expected an RSA private key, got {type(key).__name__}")
-    try:
-        loaded = PrivateKey(key)
-    except ConfigurationError as exc:
-        raise ConfigurationError(str(exc).replace("private_key", what, 1)) from None
+    loaded = PrivateKey(key, what)
     try:
         key.public_key().verify(
             key.sign(_SELF_TEST, _PADDING, _SHA256), _SELF_TEST, _PADDING, _SHA256
@@ -196,10 +193,7 @@ def load_public_key(value: KeyInput, *, what: str = "wechatpay_public_key") -> P
 def _public(key: object, what: str) -> PublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigurationError(f"{what}: expected an RSA public key, got {type(key).__name__}")
-    try:
-        return PublicKey(key)
-    except ConfigurationError as exc:
-        raise ConfigurationError(str(exc).replace("public key", what, 1)) from None
+    return PublicKey(key, what)
 
 
 def _is_pem(data: bytes) -> bool:
@@ -242,7 +236,7 @@ def _read_file(path: str | bytes, what: str) -> bytes:
             f"{what}: cannot read {shown or 'the key file'}: {exc.strerror}"
         ) from None
     if not data.strip():
-        raise ConfigurationError(f"{what}: the key file {shown or ''} is empty".replace("  ", " "))
+        raise ConfigurationError(f"{what}: the key file {shown + ' ' if shown else ''}is empty")
     return data
 
 

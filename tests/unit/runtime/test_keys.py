@@ -87,8 +87,11 @@ def _error(rt: SimpleNamespace, loader: str, value: object) -> str:
 
 def test_weak_keys_are_refused(rt: SimpleNamespace) -> None:
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    assert "1024 bits" in _error(rt, "load_private_key", weak)
-    assert "1024 bits" in _error(rt, "load_public_key", weak.public_key())
+    assert _error(rt, "load_private_key", weak).startswith("private_key: RSA key is 1024 bits")
+    message = _error(rt, "load_public_key", weak.public_key())
+    assert message.startswith("wechatpay_public_key: RSA key is 1024 bits")
+    with pytest.raises(rt.errors.ConfigurationError, match=r"^brand_key: RSA key is 1024 bits"):
+        rt.keys.load_private_key(weak, what="brand_key")
 
 
 def test_wrong_kind_of_key_is_refused(rt: SimpleNamespace, merchant_key: KeyPair) -> None:
@@ -119,7 +122,8 @@ def test_missing_file_names_the_path(rt: SimpleNamespace, tmp_path: Path) -> Non
     assert "no such file" in message and "apiclient_key.pem" in message
     empty = tmp_path / "empty.pem"
     empty.write_text("")
-    assert "empty" in _error(rt, "load_public_key", empty)
+    message = _error(rt, "load_public_key", empty)
+    assert message == f"wechatpay_public_key: the key file {str(empty)!r} is empty"
 
 
 def test_errors_never_echo_key_material(rt: SimpleNamespace, merchant_key: KeyPair) -> None:
