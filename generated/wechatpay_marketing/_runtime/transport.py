@@ -1,8 +1,10 @@
 """What the client core asks of a transport, and what it gets back.
 
 The retry/verify logic in ``client.py`` is written once as a generator that yields
-:class:`SendAction` / :class:`SleepAction` and receives a :class:`RawResponse` or a
-:class:`TransportFailure`. Three transports carry out a send:
+:class:`SignAction` (receives the Authorization value), :class:`SendAction` (receives a
+:class:`RawResponse` or a :class:`TransportFailure`) and :class:`SleepAction`. The sync client runs
+a signature inline; the async one in a worker thread (see ``AsyncAPIClient``). Three transports
+carry out a send:
 
 - the built-in one (``sync_pool.py`` / ``async_pool.py``): keep-alive HTTP/1.1 straight on
   sockets, the default; it costs a fraction of a general-purpose HTTP client per call;
@@ -16,7 +18,7 @@ and each attempt has a deadline of ``timeout`` seconds for the whole exchange.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -25,6 +27,7 @@ __all__ = [
     "Endpoint",
     "RawResponse",
     "SendAction",
+    "SignAction",
     "SleepAction",
     "TransportFailure",
     "failure",
@@ -77,6 +80,13 @@ class SendAction:
 @dataclass(slots=True)
 class SleepAction:
     seconds: float
+
+
+@dataclass(slots=True)
+class SignAction:
+    """Sign one attempt: ``sign()`` returns its Authorization value (an RSA signature)."""
+
+    sign: Callable[[], str] = field(repr=False)  # holds the key and the body
 
 
 @dataclass(slots=True)

@@ -247,6 +247,22 @@ async def test_concurrent_calls_share_the_client(
     assert all(r.signature_valid for r in server.requests)
 
 
+async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
+    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+) -> None:
+    client = make_async_client()
+    await modify_budget(client, ops)
+    assert client._sign_pool is None  # a lone call: no thread hand-off
+    results = await asyncio.gather(*(modify_budget(client, ops) for _ in range(8)))
+    assert all(r.json() == {"ok": True} for r in results)
+    assert all(r.signature_valid for r in server.requests)
+    assert client._sign_pool is not None
+    assert any(t.name.startswith("wechatpay-sign") for t in threading.enumerate())
+    assert client._in_flight == 0
+    await client.close()
+    assert client._sign_pool is None
+
+
 async def test_waiting_does_not_block_the_event_loop(
     make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
