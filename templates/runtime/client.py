@@ -558,6 +558,7 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
 
     #: Threads that sign requests; created when first needed, shut down by ``close()``.
     _sign_pool: ThreadPoolExecutor | None = None
+    _sign_pool_pid: int = 0
     #: Calls of this client under way (past validation, not yet returned or raised).
     _in_flight: int = 0
 
@@ -627,11 +628,12 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
         to 4): at 64 in flight this raised throughput ~1.5x on two cores (BENCHMARKS.md).
         """
         pool = self._sign_pool
-        if pool is None:
+        if pool is None or self._sign_pool_pid != os.getpid():  # a forked child has no threads
             from concurrent.futures import ThreadPoolExecutor
 
             workers = max(1, min(4, os.cpu_count() or 1))
             pool = self._sign_pool = ThreadPoolExecutor(workers, "wechatpay-sign")
+            self._sign_pool_pid = os.getpid()
         import asyncio
 
         return await asyncio.get_running_loop().run_in_executor(pool, step.sign)

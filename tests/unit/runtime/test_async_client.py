@@ -259,6 +259,11 @@ async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
     assert client._sign_pool is not None
     assert any(t.name.startswith("wechatpay-sign") for t in threading.enumerate())
     assert client._in_flight == 0
+    parent_pool = client._sign_pool
+    client._sign_pool_pid = -1  # as a forked child sees it: the pool's threads are not there
+    await asyncio.gather(*(modify_budget(client, ops) for _ in range(2)))
+    assert client._sign_pool is not parent_pool
+    parent_pool.shutdown()
     await client.close()
     assert client._sign_pool is None
 
