@@ -108,9 +108,18 @@ class SpecSet:
     # folders that relatively referenced files must lie inside (the folders the user named)
     roots: tuple[Path, ...] = ()
     _by_path: dict[Path, SpecDocument] = field(init=False, repr=False, compare=False)
+    # memo of ``_local_file`` by (referring file, file part): resolving a path asks the file
+    # system, and every check follows the same few file references thousands of times
+    _local_files: dict[tuple[Path, str], Path | None] = field(
+        init=False, repr=False, compare=False
+    )
+    # memo of a fragment's decoded parts: ``#/components/schemas/A~1B`` -> ['components', ...]
+    _fragments: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_path = {doc.path: doc for doc in self.documents.values()}
+        self._local_files = {}
+        self._fragments = {}
 
     def resolve(
         self, doc: SpecDocument, ref: str, *, at: Pointer | None = None
@@ -130,10 +139,16 @@ class SpecSet:
                 where,
                 f"$ref {ref!r}: only JSON-pointer fragments ('#/components/...') are supported",
             )
+        parts = self._fragments.get(fragment)
+        if parts is None:
+            parts = [
+                unquote(raw).replace("~1", "/").replace("~0", "~")
+                for raw in (fragment.split("/")[1:] if fragment else ())
+            ]
+            self._fragments[fragment] = parts
         pointer: list[str | int] = []
         value: Any = target_doc.data
-        for raw in fragment.split("/")[1:] if fragment else ():
-            part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        for part in parts:
             if isinstance(value, dict) and part in value:
                 pointer.append(part)
                 value = value[part]
@@ -171,7 +186,11 @@ class SpecSet:
         file_part = ref.partition("#")[0]
         if not file_part:
             return doc
-        target = _local_file(doc, file_part)
+        key = (doc.path, file_part)
+        try:
+            target = self._local_files[key]
+        except KeyError:
+            target = self._local_files[key] = _local_file(doc, file_part)
         if target is None:
             raise self._fail(
                 doc,

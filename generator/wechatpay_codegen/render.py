@@ -22,6 +22,7 @@ only place them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -254,20 +255,31 @@ class Block:
     rest: str = ""
 
 
+@functools.lru_cache(maxsize=16384)
+def _block_lines(text: str, width: int, first: str, rest: str) -> tuple[str, ...]:
+    """One paragraph escaped and wrapped (nothing when it is blank); memoized, for the same
+    paragraphs recur across operations and models (error lists, argument notes, copies)."""
+    escaped = _escape_text(_plain(text).replace("\n", " ")).strip()
+    if not escaped:
+        return ()
+    return tuple(_wrap(escaped, width, first, rest))
+
+
 def _docstring_lines(blocks: list[Block], width: int, opening: str) -> list[str]:
     """Wrapped, escaped lines; the first line leaves room for ``opening`` (the quotes)."""
     lines: list[str] = []
     for block in blocks:
-        text = _escape_text(_plain(block.text).replace("\n", " ")).strip()
-        if not text:
+        first = block.first if lines else opening + block.first
+        wrapped = _block_lines(block.text, width, first, block.rest)
+        if not wrapped:
             if lines:
                 lines.append("")
             continue
-        first = block.first if lines else opening + block.first
-        wrapped = _wrap(text, width, first, block.rest)
         if not lines:
-            wrapped[0] = wrapped[0][len(opening) :]
-        lines.extend(wrapped)
+            lines.append(wrapped[0][len(opening) :])
+            lines.extend(wrapped[1:])
+        else:
+            lines.extend(wrapped)
     while lines and not lines[-1]:
         lines.pop()
     return lines or ["Undocumented."]

@@ -194,16 +194,22 @@ _PASS_LIBRARIES = (
 
 
 @functools.cache
-def _library_versions() -> str:
-    """The validating libraries' versions, and this module's own text (its format checkers)."""
+def _installed_version(name: str) -> str:
+    """The installed version of distribution ``name``, or ``?``."""
     from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+@functools.cache
+def _library_versions() -> str:
+    """The validating libraries' versions, and this module's own text (its format checkers)."""
     found: list[str] = [hashlib.sha256(Path(__file__).read_bytes()).hexdigest()]
     for name in _PASS_LIBRARIES:
-        try:
-            found.append(f"{name}={version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name}=?")
+        found.append(f"{name}={_installed_version(name)}")
     return ";".join(found)
 
 
@@ -333,9 +339,50 @@ def _crawled(validator: Any) -> Any:
 @functools.cache
 def _shape_validator() -> Any:
     """openapi-spec-validator's OpenAPI 3.1 validator, built once per process and pre-crawled."""
+    packaged = _packaged_shape_validator()
+    if packaged is not None:
+        return _crawled(packaged)
     from openapi_spec_validator import OpenAPIV31SpecValidator
 
     return _crawled(OpenAPIV31SpecValidator.schema_validator)
+
+
+# openapi-spec-validator releases whose ``OpenAPIV31SpecValidator.schema_validator`` is, with the
+# jsonschema backend, ``validator_for(schema)(schema)`` of the JSON file below (read through YAML
+# and a JSON round trip, which gives what ``json.loads`` gives: tests/unit/test_validate_speed.py)
+_PACKAGED_SHAPE_RELEASES = frozenset({"0.9.0"})
+_PACKAGED_SHAPE_SCHEMA = ("resources", "schemas", "v3.1", "schema.json")
+
+
+def _packaged_shape_validator() -> Any:
+    """The validator ``OpenAPIV31SpecValidator.schema_validator`` is, built without importing
+    openapi-spec-validator: its import (pydantic settings, openapi-schema-validator, ...) takes
+    longer than checking a changed document. None whenever that is not known to be the same
+    validator: another release, a backend chosen by its environment settings, jsonschema-rs."""
+    import importlib.util
+    import json
+    import os
+
+    if _installed_version("openapi-spec-validator") not in _PACKAGED_SHAPE_RELEASES:
+        return None
+    if any(name.upper().startswith("OPENAPI_SPEC_VALIDATOR_") for name in os.environ):
+        return None
+    try:
+        if importlib.util.find_spec("jsonschema_rs") is not None:
+            return None
+        spec = importlib.util.find_spec("openapi_spec_validator")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        schema = json.loads(folder.joinpath(*_PACKAGED_SHAPE_SCHEMA).read_text("utf-8"))
+    except (OSError, ValueError, StopIteration):
+        return None
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema)(schema)
 
 
 @functools.cache

@@ -1,0 +1,106 @@
+"""The shortcuts that make validation fast give what the plain way gives.
+
+- the OpenAPI 3.1 shape validator built from openapi-spec-validator's packaged schema file (no
+  import of that library) is the library's own validator: same class, same schema, same errors;
+- ``SpecSet.resolve`` memoizes file and fragment resolution: answers and problems stay the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wechatpay_codegen import validate
+from wechatpay_codegen.loader import SpecLoadError, load_specs
+
+REPO = Path(__file__).resolve().parents[2]
+BAD = REPO / "tests" / "fixtures" / "bad-specs"
+MINI = REPO / "tests" / "fixtures" / "mini-specs"
+
+
+def _library_validator() -> Any:
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    return OpenAPIV31SpecValidator.schema_validator
+
+
+def _unwrapped(value: Any) -> Any:
+    """The object behind openapi-spec-validator's lazy proxies."""
+    return getattr(value, "__wrapped__", value)
+
+
+def test_packaged_shape_validator_is_the_librarys() -> None:
+    packaged = validate._packaged_shape_validator()
+    if validate._installed_version("openapi-spec-validator") in validate._PACKAGED_SHAPE_RELEASES:
+        assert packaged is not None  # the shortcut is taken where it is known to be right
+    if packaged is None:
+        pytest.skip("another openapi-spec-validator release: the library builds the validator")
+    library = _unwrapped(_library_validator())
+    assert type(packaged) is type(library)
+    schema = _unwrapped(library.schema)
+    # types and key order too (1 and 1.0 and True are equal as Python values)
+    assert validate._fingerprint(packaged.schema) == validate._fingerprint(schema)
+    assert packaged.format_checker == library.format_checker
+
+
+def test_packaged_shape_validator_not_taken_with_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
+    assert validate._packaged_shape_validator() is None
+
+
+def _errors(validator: Any, data: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            tuple(map(str, error.absolute_path)),
+            tuple(map(str, error.absolute_schema_path)),
+            error.validator,
+            repr(error.validator_value),
+            error.message,
+        )
+        for error in validator.iter_errors(data)
+    )
+
+
+def test_packaged_shape_validator_reports_the_same_errors() -> None:
+    packaged = validate._packaged_shape_validator()
+    if packaged is None:
+        pytest.skip("another openapi-spec-validator release")
+    library = _library_validator()
+    checked = 0
+    for folder in [MINI, *sorted(p for p in BAD.iterdir() if p.is_dir())]:
+        try:
+            specs = load_specs([folder])
+        except SpecLoadError:
+            continue
+        for doc in specs.documents.values():
+            assert _errors(packaged, doc.data) == _errors(library, doc.data), doc.display
+            checked += 1
+    assert checked > 10
+
+
+def test_memoized_resolution_gives_the_same_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each resolution is answered the same the first and the second time (memo hit)."""
+    monkeypatch.chdir(tmp_path)
+    for folder in sorted(p for p in BAD.iterdir() if p.is_dir()):
+        target = tmp_path / folder.name
+        shutil.copytree(folder, target)
+        try:
+            specs = load_specs([target])
+        except SpecLoadError:
+            continue
+        for doc in specs.documents.values():
+            for pointer, ref in doc.refs:
+                outcomes = []
+                for _ in range(2):
+                    try:
+                        found_doc, found, _value = specs.resolve(doc, ref, at=pointer)
+                        outcomes.append((found_doc.display, found))
+                    except SpecLoadError as exc:
+                        outcomes.append(("error", tuple(str(p) for p in exc.problems)))
+                assert outcomes[0] == outcomes[1]
