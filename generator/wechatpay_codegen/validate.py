@@ -157,30 +157,50 @@ def _fingerprint(value: Any) -> str | None:
     """SHA-256 of a loaded YAML value: types, order and text (``1``, ``1.0``, ``True`` differ).
 
     None for a value too deep to walk (it is simply checked again).
+
+    The digest is ``digest(parts)`` of the parts ``{``, ``}``, ``[``, ``]`` and
+    ``<module>.<type>:<repr>`` per scalar, in document order; the parts are framed here as
+    ``digest`` frames them and hashed in one go (it is computed for every document every run).
     """
-    parts: list[str] = []
+    chunks: list[bytes] = []
+    append = chunks.append
+    prefixes: dict[type, str] = {}
 
     def walk(node: Any) -> None:
         kind = type(node)
         if kind is dict:
-            parts.append("{")
+            append(_OPEN_MAP)
             for key, item in node.items():
                 walk(key)
                 walk(item)
-            parts.append("}")
+            append(_CLOSE_MAP)
         elif kind is list:
-            parts.append("[")
+            append(_OPEN_LIST)
             for item in node:
                 walk(item)
-            parts.append("]")
+            append(_CLOSE_LIST)
         else:
-            parts.append(f"{kind.__module__}.{kind.__qualname__}:{node!r}")
+            prefix = prefixes.get(kind)
+            if prefix is None:
+                prefix = prefixes[kind] = f"{kind.__module__}.{kind.__qualname__}:"
+            data = f"{prefix}{node!r}".encode("utf-8", "surrogatepass")
+            append(len(data).to_bytes(8, "big"))
+            append(data)
 
     try:
         walk(value)
     except RecursionError:
         return None
-    return digest(parts)
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+def _framed(part: str) -> bytes:
+    """One part as :func:`digest` feeds it to the hash: its length (8 bytes), then its bytes."""
+    data = part.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "big") + data
+
+
+_OPEN_MAP, _CLOSE_MAP, _OPEN_LIST, _CLOSE_LIST = map(_framed, "{}[]")
 
 
 _PASSES_VERSION = "validate-passes-1"

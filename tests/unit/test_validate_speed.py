@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wechatpay_codegen import validate
 from wechatpay_codegen.loader import SpecLoadError, load_specs
 
@@ -104,3 +106,54 @@ def test_memoized_resolution_gives_the_same_problems(
                     except SpecLoadError as exc:
                         outcomes.append(("error", tuple(str(p) for p in exc.problems)))
                 assert outcomes[0] == outcomes[1]
+
+
+def _reference_fingerprint(value: Any) -> str:
+    """The fingerprint as first written: the parts listed, then ``digest``."""
+    from wechatpay_codegen._cache import digest
+
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        kind = type(node)
+        if kind is dict:
+            parts.append("{")
+            for key, item in node.items():
+                walk(key)
+                walk(item)
+            parts.append("}")
+        elif kind is list:
+            parts.append("[")
+            for item in node:
+                walk(item)
+            parts.append("]")
+        else:
+            parts.append(f"{kind.__module__}.{kind.__qualname__}:{node!r}")
+
+    walk(value)
+    return digest(parts)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text()
+    | st.sampled_from(["\ud800", "{", "[", "builtins.str:'x'"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+@settings(max_examples=300, deadline=None)
+def test_fingerprint_is_the_digest_of_its_parts(value: Any) -> None:
+    assert validate._fingerprint(value) == _reference_fingerprint(value)
+
+
+def test_fingerprint_of_the_specs_is_unchanged() -> None:
+    specs = load_specs([REPO / "specs"])
+    for doc in specs.documents.values():
+        assert validate._fingerprint(doc.data) == _reference_fingerprint(doc.data)
+    assert validate._fingerprint(1) != validate._fingerprint(1.0) != validate._fingerprint(True)
