@@ -36,7 +36,7 @@ from .naming import NamingError, snake_case
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
     from jsonschema import FormatChecker
     from jsonschema.exceptions import SchemaError, ValidationError
-    from referencing import Resource
+    from referencing import Registry, Resource
 
 __all__ = ["AUTH_SCHEMES", "run_validate", "validate_specs"]
 
@@ -1199,6 +1199,15 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
+def _meta_schemas() -> Registry[Any]:
+    """The meta-schema registry (jsonschema's ``SPECIFICATIONS``) that jsonschema combines with
+    the registry a validator is given."""
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped,unused-ignore]
+
+    found: Registry[Any] = REGISTRY
+    return found
+
+
 def _no_retrieval(uri: str) -> Resource[Any]:
     """Never fetch a schema from the network or disk: only loaded documents resolve."""
     from referencing.exceptions import NoSuchResource
@@ -1217,6 +1226,11 @@ def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
     registry: Registry[Any] = Registry(retrieve=_no_retrieval).with_resources(  # type: ignore[call-arg]
         (doc.uri, DRAFT202012.create_resource(doc.data)) for doc in specs.documents.values()
     )
+    # What each validator would make of ``registry`` itself (jsonschema adds the meta-schemas to
+    # it), made once: merging every document into the meta-schemas per example was most of the
+    # time of this check, growing with the square of the number of files.
+    with_specifications = _meta_schemas().combine(registry)
+    validator_class: Any = Draft202012Validator  # its stubs omit the private ``_resolver``
 
     def check(
         doc: SpecDocument,
@@ -1227,7 +1241,12 @@ def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
     ) -> list[Problem]:
         """Problems of ``instance`` (at ``at`` in ``at_doc``) against a schema in ``doc``."""
         schema = {"$ref": f"{doc.uri}#{pointer_text(schema_pointer)}"}
-        validator = Draft202012Validator(schema, registry=registry, format_checker=format_checker)
+        validator = validator_class(
+            schema,
+            registry=registry,
+            format_checker=format_checker,
+            _resolver=with_specifications.resolver_with_root(DRAFT202012.create_resource(schema)),
+        )
         try:
             errors = sorted(
                 validator.iter_errors(instance),

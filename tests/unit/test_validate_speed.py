@@ -157,3 +157,28 @@ def test_fingerprint_of_the_specs_is_unchanged() -> None:
     for doc in specs.documents.values():
         assert validate._fingerprint(doc.data) == _reference_fingerprint(doc.data)
     assert validate._fingerprint(1) != validate._fingerprint(1.0) != validate._fingerprint(True)
+
+
+def test_example_validators_get_the_resolver_jsonschema_would_build() -> None:
+    """``_check_examples`` hands each validator the resolver jsonschema builds from the registry
+    (the meta-schemas combined in once instead of per example)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    specs = load_specs([MINI])
+    registry: Registry[Any] = Registry().with_resources(
+        (doc.uri, DRAFT202012.create_resource(doc.data)) for doc in specs.documents.values()
+    )
+    doc = next(iter(specs.documents.values()))
+    schema = {"$ref": f"{doc.uri}#/components"}
+    plain = Draft202012Validator(schema, registry=registry)
+    combined = validate._meta_schemas().combine(registry)
+    built: Any = Draft202012Validator
+    given_resolver = built(
+        schema,
+        registry=registry,
+        _resolver=combined.resolver_with_root(DRAFT202012.create_resource(schema)),
+    )
+    assert given_resolver._resolver == plain._resolver
+    assert given_resolver._registry is plain._registry
