@@ -265,7 +265,7 @@ def _block_lines(text: str, width: int, first: str, rest: str) -> tuple[str, ...
     return tuple(_wrap(escaped, width, first, rest))
 
 
-def _docstring_lines(blocks: list[Block], width: int, opening: str) -> list[str]:
+def _docstring_lines(blocks: Iterable[Block], width: int, opening: str) -> list[str]:
     """Wrapped, escaped lines; the first line leaves room for ``opening`` (the quotes)."""
     lines: list[str] = []
     for block in blocks:
@@ -293,7 +293,12 @@ def docstring(blocks: Iterable[Block] | str, indent: int = 0) -> Code:
     """
     if isinstance(blocks, str):
         blocks = [Block(line) for line in blocks.split("\n")]
-    blocks = list(blocks)
+    return _docstring(tuple(blocks), indent)
+
+
+@functools.lru_cache(maxsize=8192)
+def _docstring(blocks: tuple[Block, ...], indent: int) -> Code:
+    """:func:`docstring` of a tuple of blocks, memoized (fields and models repeat their docs)."""
     width = LINE_LENGTH - indent
     lines = _docstring_lines(blocks, width, '"""')
     if len(lines) == 1:
