@@ -35,10 +35,11 @@ def _unwrapped(value: Any) -> Any:
 
 def test_packaged_shape_validator_is_the_librarys() -> None:
     packaged = validate._packaged_shape_validator()
-    if validate._installed_version("openapi-spec-validator") in validate._PACKAGED_SHAPE_RELEASES:
-        assert packaged is not None  # the shortcut is taken where it is known to be right
-    if packaged is None:
-        pytest.skip("another openapi-spec-validator release: the library builds the validator")
+    known = validate._installed_version("openapi-spec-validator")
+    if known not in validate._PACKAGED_SHAPE_RELEASES:
+        assert packaged is None  # another release: the library builds the validator
+        return
+    assert packaged is not None  # the shortcut is taken where it is known to be right
     library = _unwrapped(_library_validator())
     assert type(packaged) is type(library)
     schema = _unwrapped(library.schema)
@@ -69,8 +70,8 @@ def _errors(validator: Any, data: Any) -> list[tuple[Any, ...]]:
 
 def test_packaged_shape_validator_reports_the_same_errors() -> None:
     packaged = validate._packaged_shape_validator()
-    if packaged is None:
-        pytest.skip("another openapi-spec-validator release")
+    if packaged is None:  # another release: nothing to compare (the test above checks that)
+        return
     library = _library_validator()
     checked = 0
     for folder in [MINI, *sorted(p for p in BAD.iterdir() if p.is_dir())]:
