@@ -2,8 +2,8 @@
 
 One implementation of a call: build the request once (target, body bytes, headers), then per attempt
 sign afresh, send, verify every 2xx, map errors, and decide on retries and failover. It is
-written as a generator (:meth:`_ClientBase._flow`) yielding "send this" / "sleep this long" steps,
-so the sync and async clients differ only in how they carry out those two steps.
+written as a generator (:meth:`_ClientBase._flow`) yielding "sign this" / "send this" / "sleep
+this long" steps, so the sync and async clients differ only in how they carry out those steps.
 """
 
 from __future__ import annotations
@@ -348,7 +348,9 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             authorization = yield SignAction(
                 partial(signer.authorization, method, canonical, signed_body)
             )
-            send_headers["Authorization"] = cast(str, authorization)
+            if not isinstance(authorization, str):  # a driver bug: never send it unsigned
+                raise AssertionError("a SignAction was answered with no Authorization value")
+            send_headers["Authorization"] = authorization
             started = time.perf_counter()
             outcome = yield SendAction(
                 method, base, canonical, send_headers, content, seconds, self.max_response_bytes
@@ -368,15 +370,19 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                         elapsed_ms,
                     )
                 fail_over = outcome.failover and base_index + 1 < len(self._bases)
-                if not outcome.retryable or (last and not fail_over):
+                # No connection to the primary at all: the request cannot have been received,
+                # so the backup gets a try even when the retries are used up (max_retries=0
+                # included). After a timeout waiting for an answer it might have been: then
+                # only a retry left may go to the backup, so "max_retries=0" still means "sent
+                # at most once".
+                extra_try = fail_over and last and outcome.unsent
+                if not outcome.retryable or (last and not extra_try):
                     raise _connection_error(outcome, method, canonical, base, seconds)
                 if fail_over:
-                    # The backup is another access point: try it at once, no backoff. The
-                    # primary never got the request, so this is not a retry of it: with the
-                    # retries used up (max_retries=0 included), the backup still gets one try.
+                    # The backup is another access point: try it at once, no backoff.
                     base_index += 1
                     delay = 0.0
-                    if last:
+                    if extra_try:
                         attempts += 1
                     logger.info(
                         "failing over from %s to the backup %s after %s",
@@ -553,7 +559,8 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
     """Base of the generated ``AsyncWeChatPayClient`` (asyncio).
 
     Requests go over the built-in keep-alive transport, or over ``http_client=`` (an
-    ``httpx.AsyncClient``) when one is given. Signatures are computed in worker threads.
+    ``httpx.AsyncClient``) when one is given. While more than one call is in flight, their
+    signatures are computed in worker threads.
     """
 
     #: Threads that sign requests; created when first needed, shut down by ``close()``.
@@ -627,6 +634,8 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
         sign in parallel on other cores while the loop sends and verifies (one thread per core, up
         to 4): at 64 in flight this raised throughput ~1.5x on two cores (BENCHMARKS.md).
         """
+        if self._http.is_closed:  # a call still under way after close(): no new threads
+            return step.sign()
         pool = self._sign_pool
         if pool is None or self._sign_pool_pid != os.getpid():  # a forked child has no threads
             from concurrent.futures import ThreadPoolExecutor
@@ -641,7 +650,7 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
     async def close(self) -> None:
         """Close the connections (never a caller's ``http_client``, which stays open)."""
         pool, self._sign_pool = self._sign_pool, None
-        if pool is not None:
+        if pool is not None and self._sign_pool_pid == os.getpid():  # not a parent's, after fork
             pool.shutdown(wait=False)
         await self._http.close()
 

@@ -105,7 +105,8 @@ class TransportFailure:
     (it becomes the ``__cause__`` of :class:`APIConnectionError`). ``before_response``: no status
     line/headers were received. ``retryable``: a network-level failure worth another attempt.
     ``failover``: a connection-level failure (connect, DNS, TLS, timeout before a response) that
-    justifies switching to the backup domain.
+    justifies switching to the backup domain. ``unsent``: no connection was made, so the server
+    cannot have received the request (a timeout waiting for the answer does not qualify).
     """
 
     error: Exception
@@ -113,6 +114,7 @@ class TransportFailure:
     timed_out: bool
     retryable: bool
     failover: bool
+    unsent: bool = False
 
 
 def failure(error: Exception, before_response: bool) -> TransportFailure:
@@ -128,4 +130,5 @@ def failure(error: Exception, before_response: bool) -> TransportFailure:
         and isinstance(error, (httpx.ConnectError, httpx.TimeoutException))
         and not isinstance(error, httpx.PoolTimeout)
     )
-    return TransportFailure(error, before_response, timed_out, retryable, failover)
+    unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+    return TransportFailure(error, before_response, timed_out, retryable, failover, unsent)

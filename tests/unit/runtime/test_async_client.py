@@ -248,7 +248,10 @@ async def test_concurrent_calls_share_the_client(
 
 
 async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    rt: SimpleNamespace,
+    make_async_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    server: SignedServer,
 ) -> None:
     client = make_async_client()
     await modify_budget(client, ops)
@@ -265,6 +268,10 @@ async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
     assert client._sign_pool is not parent_pool
     parent_pool.shutdown()
     await client.close()
+    assert client._sign_pool is None
+    # A call still under way after close() signs inline: no threads are started again.
+    sign = rt.transport.SignAction(lambda: "WECHATPAY2-SHA256-RSA2048 x")
+    assert await client._sign_off_loop(sign) == "WECHATPAY2-SHA256-RSA2048 x"
     assert client._sign_pool is None
 
 

@@ -345,17 +345,40 @@ def test_failover_is_not_a_retry(
 
 
 def test_with_no_retries_a_failing_backup_is_tried_once(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace
+    rt: SimpleNamespace,
+    make_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    backup_server: SignedServer,
 ) -> None:
-    primary, backup = closed_port(), closed_port()
+    backup_server.script(Reply(status=503), Reply(status=503))
     client = make_client(
-        base_url=f"http://127.0.0.1:{primary}",
-        backup_base_url=f"http://127.0.0.1:{backup}",
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        backup_base_url=backup_server.base_url,
         max_retries=0,
     )
-    with pytest.raises(rt.errors.APIConnectionError) as info:
+    with pytest.raises(rt.errors.InternalServerError):
         modify_budget(client, ops)
-    assert f"127.0.0.1:{backup}/" in str(info.value)
+    assert len(backup_server.requests) == 1
+
+
+def test_with_no_retries_a_request_that_may_have_arrived_is_not_sent_again(
+    rt: SimpleNamespace,
+    make_client: Callable[..., Any],
+    ops: SimpleNamespace,
+    backup_server: SignedServer,
+    silent_port: int,
+) -> None:
+    # The primary accepted the connection and the request, then never answered: it may have
+    # carried it out, so max_retries=0 must not send it to the backup.
+    client = make_client(
+        base_url=f"http://127.0.0.1:{silent_port}",
+        backup_base_url=backup_server.base_url,
+        timeout=0.3,
+        max_retries=0,
+    )
+    with pytest.raises(rt.errors.APITimeoutError):
+        modify_budget(client, ops)
+    assert backup_server.requests == []
 
 
 def test_failover_after_a_timeout_before_any_response(
