@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 #: Bump when the chunking changes, so entries of an older scheme are never reused.
-_SCHEME = "chunks-2"
+_SCHEME = "chunks-3"
 _NAMESPACE = "black"
 #: Below this many lines to format, starting worker processes costs more than it saves.
 _POOL_MIN_LINES = 3000
@@ -101,6 +101,12 @@ class Style:
 
     line_length: int
     target_versions: tuple[str, ...]  # black ``TargetVersion`` names, e.g. ``("PY310",)``
+
+    def __post_init__(self) -> None:
+        # Without targets black infers them from the features each text uses, so a piece could
+        # be formatted for another Python than the whole module: cutting would not be exact.
+        if not self.target_versions:
+            raise ValueError("Style needs at least one black target version")
 
     def mode(self) -> Mode:
         from black.mode import Mode, TargetVersion
@@ -170,6 +176,8 @@ class _Members:
     first: int
     column: int
     starts: frozenset[int]
+    #: Lines where a body statement that is a bare ``...`` begins.
+    ellipses: frozenset[int] = frozenset()
 
 
 def _members(body: list[ast.stmt]) -> _Members | None:
@@ -181,7 +189,14 @@ def _members(body: list[ast.stmt]) -> _Members | None:
         min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
         for node in statements
     )
-    return _Members(statements[0].lineno - 1, statements[0].col_offset, starts)
+    ellipses = frozenset(
+        node.lineno - 1
+        for node in statements
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and node.value.value is Ellipsis
+    )
+    return _Members(statements[0].lineno - 1, statements[0].col_offset, starts, ellipses)
 
 
 def _candidates(lines: list[str]) -> Iterator[int]:
@@ -272,7 +287,9 @@ def _cut_members(chunk: str, shape: _Members | None) -> list[str]:
         for cut in _member_candidates(lines, shape.first, indent)
         if cut in shape.starts  # a body statement begins there: nothing is open
     ]
-    if not cuts:
+    if not cuts or {start for start in shape.starts if start < cuts[0]} <= shape.ellipses:
+        # Nothing to cut; or the first piece's body would be a bare "...", which black alone
+        # collapses onto the class line ("class A: ..."), unlike in the whole class.
         return [chunk]
     pieces = ["\n".join(lines[b:e]) + "\n" for b, e in pairwise([0, *cuts])]
     pieces.append("\n".join(lines[cuts[-1] :]))

@@ -277,6 +277,18 @@ MEMBER_CASES: dict[str, tuple[str, list[int]]] = {
         "    def g(self):  pass\n",
         [1],
     ),
+    "a bare ... before the first method: not cut (black alone would collapse it)": (
+        "class A:\n    ...\n\n    def f(self):\n        pass\n",
+        [1],
+    ),
+    "a Protocol with a bare ... then a property: not cut": (
+        "class A(Protocol):\n    ...\n\n    @property\n    def f(self) -> int: ...\n",
+        [1],
+    ),
+    "a bare ... after an attribute: cut": (
+        "class A:\n    x: int\n    ...\n\n    def f(self):\n        pass\n",
+        [2],
+    ),
     "tab indentation: not cut": ("class A:\n\tx = 1\n\n\tdef f(self): pass\n", [1]),
     "a one-line class body: not cut": ("class A: x = 1\n\n\nclass B: pass\n", [1, 1]),
 }
@@ -436,3 +448,9 @@ def test_remembered_validation_passes_never_hide_problems(tmp_path: Path) -> Non
         except SpecLoadError:  # cases the loader refuses never reach validation
             continue
         assert validate_specs(specs, cache=cache) == validate_specs(specs), case.name
+
+
+def test_a_style_without_target_versions_is_refused() -> None:
+    # black would infer the target per piece, so pieces could be formatted for another Python.
+    with pytest.raises(ValueError, match="target version"):
+        _format.Style(line_length=100, target_versions=())
