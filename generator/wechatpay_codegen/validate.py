@@ -321,7 +321,9 @@ def _check_shape(doc: SpecDocument) -> list[Problem]:
             )
         ]
     if not _VERSION_31.fullmatch(version):
-        return [doc.problem(("openapi",), f"unsupported OpenAPI version {version}; use 3.1.x")]
+        plain = version.isprintable() and version.strip() == version
+        shown = _short(version if plain else repr(version))
+        return [doc.problem(("openapi",), f"unsupported OpenAPI version {shown}; use 3.1.x")]
     problems: list[Problem] = []
     if "info" not in data:
         problems.append(doc.problem((), "missing info; add info: {title: ..., version: ...}"))

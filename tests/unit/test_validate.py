@@ -400,3 +400,10 @@ def test_an_operation_id_with_a_trailing_newline_is_not_snake_case(specs_dir: Pa
     edit(spec, "operationId: set_budget", 'operationId: "set_budget\\n"')
     messages = [p.message for p in validate_specs(load_specs([specs_dir]))]
     assert any(m.startswith("operationId 'set_budget\\n' is not snake_case") for m in messages)
+
+
+def test_an_openapi_version_with_a_trailing_newline_is_shown_escaped(specs_dir: Path) -> None:
+    spec = specs_dir / "set_budget.yaml"
+    edit(spec, "openapi: 3.1.0", 'openapi: "3.1.0\\n"')
+    messages = [p.message for p in validate_specs(load_specs([specs_dir]))]
+    assert "unsupported OpenAPI version '3.1.0\\n'; use 3.1.x" in messages
