@@ -183,3 +183,31 @@ def test_example_validators_get_the_resolver_jsonschema_would_build() -> None:
     )
     assert given_resolver._resolver == plain._resolver
     assert given_resolver._registry is plain._registry
+
+
+def test_one_ref_text_from_two_folders_resolves_to_each_folders_file(tmp_path: Path) -> None:
+    """The $ref memo is per referring file: the same text from two folders means two files (a
+    memo keyed by the text alone would answer the second folder with the first one's file)."""
+    for name, title in (("a", "From A"), ("b", "From B")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "common.yaml").write_text(
+            f"components:\n  schemas:\n    Shared:\n      type: object\n      title: {title}\n",
+            encoding="utf-8",
+        )
+        (folder / "op.yaml").write_text(
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
+            "  schemas:\n    Uses:\n      $ref: 'common.yaml#/components/schemas/Shared'\n",
+            encoding="utf-8",
+        )
+    specs = load_specs([tmp_path / "a", tmp_path / "b"])
+    titles = {}
+    for doc in specs.documents.values():
+        if doc.path.name != "op.yaml":
+            continue
+        for pointer, ref in doc.refs:
+            for _ in range(2):  # a miss, then a memo hit
+                found_doc, _found, value = specs.resolve(doc, ref, at=pointer)
+                assert found_doc.path == doc.path.parent / "common.yaml"
+                titles[doc.path.parent.name] = value["title"]
+    assert titles == {"a": "From A", "b": "From B"}
