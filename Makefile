@@ -23,7 +23,7 @@ run: venv
 
 lint: venv
 	$(BIN)/ruff check generator templates tests generated
-	$(BIN)/black --check --quiet generated
+	$(BIN)/black --check --quiet generator templates/runtime tests generated
 
 typecheck: venv
 	$(BIN)/mypy --strict generator/wechatpay_codegen templates/runtime

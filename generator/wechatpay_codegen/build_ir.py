@@ -198,9 +198,7 @@ class _Builder:
                 return None
             seen.add(node.key)
             try:
-                doc, pointer, data = self.specs.resolve(
-                    node.doc, ref, at=(*node.pointer, "$ref")
-                )
+                doc, pointer, data = self.specs.resolve(node.doc, ref, at=(*node.pointer, "$ref"))
             except SpecLoadError as exc:
                 self.problems.extend(exc.problems)
                 return None
@@ -230,9 +228,7 @@ class _Builder:
                 )
         kind = data.get("type")
         if isinstance(kind, list):
-            self.problem(
-                node.child("type"), "a list of types is not supported; use a single type"
-            )
+            self.problem(node.child("type"), "a list of types is not supported; use a single type")
             return ir.TypeRef("any")
         if "enum" in data:
             if kind not in (None, "string"):
@@ -480,9 +476,11 @@ class _Builder:
                 ir.EnumMember(
                     name=member,
                     value=item.data,
-                    description=self.text(descriptions, item.data)
-                    if isinstance(descriptions.data, dict)
-                    else "",
+                    description=(
+                        self.text(descriptions, item.data)
+                        if isinstance(descriptions.data, dict)
+                        else ""
+                    ),
                 )
             )
         return ir.EnumDef(
@@ -568,9 +566,7 @@ class _Builder:
                 )
         parameters.sort(key=lambda p: not p.required)  # stable: spec order within each group
 
-        success_status, response_model, response_example, errors = self.responses(
-            op, operation_id
-        )
+        success_status, response_model, response_example, errors = self.responses(op, operation_id)
         return ir.Operation(
             operation_id=operation_id,
             name=name,
@@ -612,9 +608,7 @@ class _Builder:
         root = _Node(op.doc, (), op.doc.data)
         scheme = root.child("components").child("securitySchemes").child(scheme_name)
         if scheme.data is None:
-            self.problem(
-                security.child(0), f"security scheme {scheme_name!r} is not in components"
-            )
+            self.problem(security.child(0), f"security scheme {scheme_name!r} is not in components")
             return None
         target = self.deref(scheme)
         if target is None:
@@ -838,4 +832,3 @@ def build_ir(specs: SpecSet) -> ir.API:
     if builder.problems:
         raise SpecLoadError(builder.problems)  # sorted and deduplicated there
     return api
-

@@ -110,9 +110,7 @@ class SpecSet:
     _by_path: dict[Path, SpecDocument] = field(init=False, repr=False, compare=False)
     # memo of ``_local_file`` by (referring file, file part): resolving a path asks the file
     # system, and every check follows the same few file references thousands of times
-    _local_files: dict[tuple[Path, str], Path | None] = field(
-        init=False, repr=False, compare=False
-    )
+    _local_files: dict[tuple[Path, str], Path | None] = field(init=False, repr=False, compare=False)
     # memo of a fragment's decoded parts: ``#/components/schemas/A~1B`` -> ['components', ...]
     _fragments: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 

@@ -42,16 +42,14 @@ __all__ = [
 ]
 
 # A fixed list, not ``dir(builtins)``: the output must not depend on the generator's Python.
-BUILTINS: frozenset[str] = frozenset(
-    """
+BUILTINS: frozenset[str] = frozenset("""
     abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod
     compile complex copyright credits delattr dict dir divmod enumerate eval exec exit filter
     float format frozenset getattr globals hasattr hash help hex id input int isinstance
     issubclass iter len license list locals map max memoryview min next object oct open ord pow
     print property quit range repr reversed round set setattr slice sorted staticmethod str sum
     super tuple type vars zip Ellipsis NotImplemented
-    """.split()
-)
+    """.split())
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
