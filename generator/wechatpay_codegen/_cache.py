@@ -40,13 +40,17 @@ def default_cache_dir() -> Path | None:
         return None
 
 
+def frame(part: str) -> bytes:
+    """One part as :func:`digest` hashes it: its UTF-8 length (8 bytes), then its bytes."""
+    data = part.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "big") + data
+
+
 def digest(parts: Iterable[str]) -> str:
     """Hex SHA-256 of ``parts``; each part is length-prefixed, so no two lists collide."""
     hasher = hashlib.sha256()
     for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
+        hasher.update(frame(part))
     return hasher.hexdigest()
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ._cache import Cache, digest
+from ._cache import Cache, digest, frame
 from ._report import ASK_WITH_SPECS, internal_error
 from .loader import (
     Pointer,
@@ -159,8 +159,9 @@ def _fingerprint(value: Any) -> str | None:
     None for a value too deep to walk (it is simply checked again).
 
     The digest is ``digest(parts)`` of the parts ``{``, ``}``, ``[``, ``]`` and
-    ``<module>.<type>:<repr>`` per scalar, in document order; the parts are framed here as
-    ``digest`` frames them and hashed in one go (it is computed for every document every run).
+    ``<module>.<type>:<repr>`` per scalar, in document order; the parts are framed with
+    ``frame``, as ``digest`` frames them, and hashed in one go (it runs for every document every
+    run).
     """
     chunks: list[bytes] = []
     append = chunks.append
@@ -183,9 +184,7 @@ def _fingerprint(value: Any) -> str | None:
             prefix = prefixes.get(kind)
             if prefix is None:
                 prefix = prefixes[kind] = f"{kind.__module__}.{kind.__qualname__}:"
-            data = f"{prefix}{node!r}".encode("utf-8", "surrogatepass")
-            append(len(data).to_bytes(8, "big"))
-            append(data)
+            append(frame(f"{prefix}{node!r}"))
 
     try:
         walk(value)
@@ -194,13 +193,7 @@ def _fingerprint(value: Any) -> str | None:
     return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
-def _framed(part: str) -> bytes:
-    """One part as :func:`digest` feeds it to the hash: its length (8 bytes), then its bytes."""
-    data = part.encode("utf-8", "surrogatepass")
-    return len(data).to_bytes(8, "big") + data
-
-
-_OPEN_MAP, _CLOSE_MAP, _OPEN_LIST, _CLOSE_LIST = map(_framed, "{}[]")
+_OPEN_MAP, _CLOSE_MAP, _OPEN_LIST, _CLOSE_LIST = map(frame, "{}[]")
 
 
 _PASSES_VERSION = "validate-passes-1"
