@@ -16,15 +16,19 @@ from ._runtime.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    DecryptionError,
     InternalServerError,
     NotFoundError,
+    NotificationError,
     PermissionDeniedError,
+    PlatformCertificateError,
     RateLimitError,
     RequestValidationError,
     ResponseTooLargeError,
     SignatureVerificationError,
     WeChatPayError,
 )
+from ._runtime.notification import Notification
 from ._runtime.signing import build_authorization
 from ._version import __version__
 from .enums import (
@@ -82,6 +86,7 @@ __all__ = [
     "CouponCodeDisplayMode",
     "CouponDisplayInfo",
     "CouponUsageMethod",
+    "DecryptionError",
     "DeliveryPlan",
     "DiscountCouponUsageRule",
     "EntranceFinder",
@@ -94,11 +99,14 @@ __all__ = [
     "ModifyBudgetResponse",
     "NormalCouponUsageRule",
     "NotFoundError",
+    "Notification",
+    "NotificationError",
     "NotifyConfig",
     "PeriodOfTheDay",
     "PermissionDeniedError",
     "PlanModifyContent",
     "PlanState",
+    "PlatformCertificateError",
     "ProgressiveBundleCouponCodeMode",
     "RateLimitError",
     "RequestValidationError",

@@ -62,8 +62,12 @@ _CLIENT_RESERVED = frozenset(
         "backup_base_url",
         "base_url",
         "close",
+        "max_notification_bytes",
         "max_response_bytes",
         "max_retries",
+        "parse_notification",
+        "refresh_certificates",
+        "with_raw_response",
         "timeout",
     }
 )
@@ -77,6 +81,7 @@ _CLASS_RESERVED = frozenset(
         "ClassVar",
         "Enum",
         "Mapping",
+        "Notification",
         "Operation",
         "Response",
         "Sequence",

@@ -835,6 +835,7 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "AsyncWeChatPayClient",
         "WeChatPayClient",
         "build_authorization",
+        "Notification",
         "__version__",
         *ir.RUNTIME_ERRORS,
         *(m.name for m in api.models),

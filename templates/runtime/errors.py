@@ -19,9 +19,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DecryptionError",
     "InternalServerError",
     "NotFoundError",
+    "NotificationError",
     "PermissionDeniedError",
+    "PlatformCertificateError",
     "RateLimitError",
     "RequestValidationError",
     "ResponseTooLargeError",
@@ -164,16 +167,29 @@ class APITimeoutError(APIConnectionError):
 
 
 class SignatureVerificationError(WeChatPayError):
-    """A 2xx response failed verification; treat it as forged. Its data is never returned."""
+    """A 2xx response or a callback failed verification; treat it as forged. Its data is never
+    returned.
+
+    ``subject`` is ``"response"`` or ``"callback"``. ``unknown_serial`` is the ``Wechatpay-Serial``
+    when no configured key or loaded platform certificate has that id (else ``None``).
+    """
 
     def __init__(
-        self, reason: str, *, request_id: str | None = None, status_code: int | None = None
+        self,
+        reason: str,
+        *,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        subject: str = "response",
+        unknown_serial: str | None = None,
     ) -> None:
         self.reason = reason
         self.request_id = request_id
         self.status_code = status_code
+        self.subject = subject
+        self.unknown_serial = unknown_serial
         super().__init__(
-            _with_request_id(f"response signature verification failed: {reason}", request_id)
+            _with_request_id(f"{subject} signature verification failed: {reason}", request_id)
         )
 
     def __repr__(self) -> str:
@@ -181,6 +197,32 @@ class SignatureVerificationError(WeChatPayError):
             f"{type(self).__name__}(reason={self.reason!r}, request_id={self.request_id!r}, "
             f"status_code={self.status_code!r})"
         )
+
+
+class NotificationError(WeChatPayError):
+    """A callback (event notification) that cannot be used: too large, not the documented JSON,
+    or a resource of the wrong shape. The message names what is wrong, never the decrypted data.
+    """
+
+
+class DecryptionError(WeChatPayError):
+    """An ``AEAD_AES_256_GCM`` ciphertext (callback resource, platform certificate) that does not
+    decrypt: a wrong ``api_v3_key`` or tampered data. Never holds the key or any plaintext.
+    """
+
+
+class PlatformCertificateError(WeChatPayError):
+    """The platform certificates (``GET /v3/certificates``) could not be obtained or used.
+
+    ``status_code`` and ``request_id`` are those of the download's answer when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, request_id: str | None = None
+    ) -> None:
+        self.status_code = status_code
+        self.request_id = request_id
+        super().__init__(_with_request_id(message, request_id))
 
 
 class APIResponseValidationError(WeChatPayError):

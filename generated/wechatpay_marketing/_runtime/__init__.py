@@ -22,9 +22,12 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    DecryptionError,
     InternalServerError,
     NotFoundError,
+    NotificationError,
     PermissionDeniedError,
+    PlatformCertificateError,
     RateLimitError,
     RequestValidationError,
     ResponseTooLargeError,
@@ -32,6 +35,7 @@ from .errors import (
     WeChatPayError,
 )
 from .keys import KeyInput
+from .notification import Notification
 from .response import Response
 from .signing import build_authorization
 
@@ -49,11 +53,15 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DecryptionError",
     "InternalServerError",
     "KeyInput",
     "NotFoundError",
+    "Notification",
+    "NotificationError",
     "Operation",
     "PermissionDeniedError",
+    "PlatformCertificateError",
     "RateLimitError",
     "RequestValidationError",
     "Response",

@@ -14,13 +14,14 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Awaitable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, Protocol, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
+from .aead import ApiV3Key, load_api_v3_key
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -32,6 +33,8 @@ from .errors import (
 )
 from .keys import KeyInput, PublicKey, load_private_key, load_public_key
 from .log import configure_from_env, logger
+from .notification import DEFAULT_MAX_NOTIFICATION_BYTES, Notification
+from .notification import parse_notification as _parse_notification
 from .request import check_extra_headers, render_path, serialize_body
 from .response import Response
 from .retries import RETRY_STATUSES, RetryPolicy
@@ -55,6 +58,7 @@ if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
 __all__ = [
     "DEFAULT_BACKUP_BASE_URL",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_NOTIFICATION_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -205,6 +209,9 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
     _package_version: ClassVar[str] = "0"
     #: Backoff timing; a class attribute so tests (and users) can shorten it.
     _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: Callback event type -> the generated model's ``from_dict`` (set by the generated class);
+    #: a callback of any other event type gives its decrypted resource as a ``dict``.
+    _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
 
     def __init__(
         self,
@@ -223,6 +230,8 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW,
         wechatpay_public_keys: Mapping[str, KeyInput] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        api_v3_key: str | bytes | None = None,
+        max_notification_bytes: int = DEFAULT_MAX_NOTIFICATION_BYTES,
     ) -> None:
         configure_from_env()
         if http_client is not None:
@@ -259,6 +268,12 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         self.timeout = _positive_number(timeout, "timeout")
         self.max_retries = _retry_count(max_retries, "max_retries")
         self.max_response_bytes = _positive_int(max_response_bytes, "max_response_bytes")
+        self.max_notification_bytes = _positive_int(
+            max_notification_bytes, "max_notification_bytes"
+        )
+        self._api_v3_key: ApiV3Key | None = (
+            None if api_v3_key is None else load_api_v3_key(api_v3_key)
+        )
 
         self._headers: dict[str, str] = {
             "Accept": "application/json",
@@ -298,6 +313,31 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         return (
             f"{type(self).__name__}({field}={self._signer.identity!r}, "
             f"serial_no={self._signer.serial_no!r}, base_url={self.base_url!r})"
+        )
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def parse_notification(self, *, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Verify, decrypt and parse a callback (event notification) WeChat Pay POSTed to you.
+
+        ``headers`` are the request's headers (any mapping; names are matched case-insensitively)
+        and ``body`` the raw request body bytes exactly as received: never parsed and
+        re-serialized JSON. No I/O: it runs the same in sync and async code.
+
+        Returns a :class:`Notification` whose ``resource`` is the generated model of the event
+        type when the specs describe it, else a ``dict``. Raises
+        :class:`SignatureVerificationError` for a bad, stale or probe signature,
+        :class:`DecryptionError` when the resource does not decrypt with ``api_v3_key``, and
+        :class:`NotificationError` for a body over ``max_notification_bytes`` (checked before any
+        cryptography) or not of the documented shape.
+        """
+        return _parse_notification(
+            headers=headers,
+            body=body,
+            verifier=self._verifier,
+            api_v3_key=self._api_v3_key,
+            models=self._notification_models,
+            max_bytes=self.max_notification_bytes,
         )
 
     # -- one call ------------------------------------------------------------------------------

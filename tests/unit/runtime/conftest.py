@@ -64,6 +64,9 @@ def rt(runtime_root: Path) -> SimpleNamespace:
         "response",
         "transport",
         "log",
+        "serde",
+        "aead",
+        "notification",
     ]
     return SimpleNamespace(
         package=_module(runtime_root, ""), **{n: _module(runtime_root, n) for n in names}

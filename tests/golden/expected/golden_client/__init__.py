@@ -16,15 +16,19 @@ from ._runtime.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    DecryptionError,
     InternalServerError,
     NotFoundError,
+    NotificationError,
     PermissionDeniedError,
+    PlatformCertificateError,
     RateLimitError,
     RequestValidationError,
     ResponseTooLargeError,
     SignatureVerificationError,
     WeChatPayError,
 )
+from ._runtime.notification import Notification
 from ._runtime.signing import build_authorization
 from ._version import __version__
 from .enums import (
@@ -52,14 +56,18 @@ __all__ = [
     "CloseRequest",
     "CloseResponse",
     "ConfigurationError",
+    "DecryptionError",
     "Dimensions",
     "Gadget",
     "GadgetState",
     "GadgetType",
     "InternalServerError",
     "NotFoundError",
+    "Notification",
+    "NotificationError",
     "Part",
     "PermissionDeniedError",
+    "PlatformCertificateError",
     "RateLimitError",
     "RequestValidationError",
     "ResponseTooLargeError",
