@@ -11,12 +11,12 @@ Only what the operations reach is modelled: a schema no operation uses produces 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from . import ir
-from .loader import Location, Problem, SpecDocument, SpecLoadError, SpecSet
+from .loader import Problem, SpecLoadError, SpecSet
 from .naming import (
     Namespace,
     NamingError,
@@ -26,18 +26,14 @@ from .naming import (
     method_name,
     snake_case,
 )
+from .protocol import AUTH_SCHEMES, JSON_MEDIA, RuntimeScheme, placeholders
+from .spec_model import Node, Operation, Response, SpecModel
 
 __all__ = ["build_ir"]
 
 Pointer = tuple[str | int, ...]
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_AUTH_SCHEMES: dict[str, Literal["merchant", "brand"]] = {
-    "WECHATPAY2-SHA256-RSA2048": "merchant",
-    "WECHATPAY-BRAND-SHA256-RSA2048": "brand",
-}
 _UNSUPPORTED_KEYWORDS = ("allOf", "anyOf", "oneOf", "if", "then", "else", "prefixItems", "const")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # One path segment: RFC 3986 pchar (unreserved, sub-delims, ":", "@", %XX) and {name} placeholders.
 # The template is sent as the request target, so anything else (spaces, CR/LF, "?", "#", non-ASCII)
 # could change the request line or the URL; "." and ".." segments and empty ones would change
@@ -92,48 +88,11 @@ _CLASS_RESERVED = frozenset(
 
 
 @dataclass(frozen=True)
-class _Node:
-    """A value inside one spec document, with its JSON pointer (for locations)."""
-
-    doc: SpecDocument
-    pointer: Pointer
-    data: Any
-
-    def child(self, key: str | int) -> _Node:
-        data = self.data
-        if isinstance(key, str) and isinstance(data, dict):
-            value = data.get(key)
-        elif isinstance(key, int) and isinstance(data, list) and 0 <= key < len(data):
-            value = data[key]
-        else:
-            value = None
-        return _Node(self.doc, (*self.pointer, key), value)
-
-    def items(self) -> Iterator[tuple[str, _Node]]:
-        if isinstance(self.data, dict):
-            for key in self.data:
-                yield str(key), self.child(str(key))
-
-    def elements(self) -> Iterator[_Node]:
-        if isinstance(self.data, list):
-            for index in range(len(self.data)):
-                yield self.child(index)
-
-    @property
-    def location(self) -> Location:
-        return self.doc.location(self.pointer)
-
-    @property
-    def key(self) -> tuple[str, Pointer]:
-        return (self.doc.display, self.pointer)
-
-
-@dataclass(frozen=True)
 class _Claim:
     """Who holds a Python name: the spec name and where it is written."""
 
     spec_name: str
-    location: Location
+    location: Any  # loader.Location
 
     def __str__(self) -> str:
         return f"{self.spec_name!r} ({self.location})"
@@ -142,6 +101,7 @@ class _Claim:
 class _Builder:
     def __init__(self, specs: SpecSet) -> None:
         self.specs = specs
+        self.model: SpecModel = specs.model()
         self.problems: list[Problem] = []
         self.classes: Namespace[_Claim] = Namespace()
         self.validators: Namespace[_Claim] = Namespace()
@@ -152,25 +112,25 @@ class _Builder:
         # recursive schemas terminate.
         self.named: dict[tuple[str, Pointer], ir.TypeRef] = {}
         # (class, attribute) -> where the property is written, to report clashes with class names
-        self.attributes: dict[tuple[str, str], _Node] = {}
+        self.attributes: dict[tuple[str, str], Node] = {}
         # (operationId, argument) -> where a path parameter is declared, for the same check
-        self.arguments: dict[tuple[str, str], _Node] = {}
+        self.arguments: dict[tuple[str, str], Node] = {}
 
     # -- problems ------------------------------------------------------------------------------
 
-    def problem(self, node: _Node, message: str) -> None:
-        self.problems.append(Problem(node.location, message))
+    def problem(self, node: Node, message: str) -> None:
+        self.problems.append(node.problem(message))
 
-    def text(self, node: _Node, key: str) -> str:
+    def text(self, node: Node, key: str) -> str:
         value = node.child(key)
-        if value.data is None:
+        if value.raw is None:
             return ""
-        if not isinstance(value.data, str):
+        if not isinstance(value.raw, str):
             self.problem(value, f"'{key}' must be a string")
             return ""
-        return value.data
+        return value.raw
 
-    def name_or_problem(self, node: _Node, make: Any, *args: Any) -> str | None:
+    def name_or_problem(self, node: Node, make: Any, *args: Any) -> str | None:
         try:
             name: str = make(*args)
         except NamingError as exc:
@@ -178,7 +138,7 @@ class _Builder:
             return None
         return name
 
-    def claim(self, space: Namespace[_Claim], name: str, node: _Node, spec_name: str) -> bool:
+    def claim(self, space: Namespace[_Claim], name: str, node: Node, spec_name: str) -> bool:
         collision = space.claim(name, _Claim(spec_name, node.location))
         if collision is None:
             return True
@@ -191,30 +151,16 @@ class _Builder:
 
     # -- $ref ----------------------------------------------------------------------------------
 
-    def deref(self, node: _Node) -> _Node | None:
-        seen: set[tuple[str, Pointer]] = set()
-        while isinstance(node.data, dict) and "$ref" in node.data:
-            ref = node.data["$ref"]
-            if not isinstance(ref, str):
-                self.problem(node.child("$ref"), "'$ref' must be a string")
-                return None
-            if node.key in seen:
-                self.problem(node, f"'$ref' cycle through {ref!r}")
-                return None
-            seen.add(node.key)
-            try:
-                doc, pointer, data = self.specs.resolve(node.doc, ref, at=(*node.pointer, "$ref"))
-            except SpecLoadError as exc:
-                self.problems.extend(exc.problems)
-                return None
-            node = _Node(doc, pointer, data)
-        return node
+    def deref(self, node: Node) -> Node | None:
+        target, problems = self.model.deref(node)
+        self.problems.extend(problems)
+        return target
 
     # -- schemas -------------------------------------------------------------------------------
 
-    def type_of(self, node: _Node, hint: str) -> ir.TypeRef:
+    def type_of(self, node: Node, hint: str) -> ir.TypeRef:
         """The type of a schema; ``hint`` names an inline object or enum that needs a class."""
-        data = node.data
+        data = node.raw
         if not isinstance(data, dict):
             self.problem(node, "a schema must be a mapping")
             return ir.TypeRef("any")
@@ -248,7 +194,7 @@ class _Builder:
             return ir.TypeRef("any") if name is None else self.model_type(node, name, hint)
         if kind == "array":
             items = node.child("items")
-            item_type = self.type_of(items, hint + "Item") if items.data is not None else None
+            item_type = self.type_of(items, hint + "Item") if items.raw is not None else None
             return ir.TypeRef(
                 "array", items=item_type or ir.TypeRef("any"), constraints=self.constraints(node)
             )
@@ -264,12 +210,12 @@ class _Builder:
         self.problem(node.child("type"), f"unknown type {kind!r}")
         return ir.TypeRef("any")
 
-    def named_type(self, node: _Node, spec_name: str) -> ir.TypeRef:
+    def named_type(self, node: Node, spec_name: str) -> ir.TypeRef:
         """A schema under ``components/schemas``: a class (model or enum), or an alias."""
         known = self.named.get(node.key)
         if known is not None:
             return known
-        data = node.data
+        data = node.raw
         is_class = isinstance(data, dict) and (
             "enum" in data or "properties" in data or data.get("type") == "object"
         )
@@ -285,11 +231,11 @@ class _Builder:
             return self.type_of(node, spec_name)  # a free-form object
         return self.model_type(node, name, spec_name)
 
-    def _register(self, node: _Node, name: str, spec_name: str) -> bool:
+    def _register(self, node: Node, name: str, spec_name: str) -> bool:
         """Claim a class name; False if it was already taken (then the caller compares)."""
         return self.classes.claim(name, _Claim(spec_name, node.location)) is None
 
-    def model_type(self, node: _Node, name: str, spec_name: str) -> ir.TypeRef:
+    def model_type(self, node: Node, name: str, spec_name: str) -> ir.TypeRef:
         ref = ir.TypeRef("model", name)
         self.named[node.key] = ref
         first = self._register(node, name, spec_name)
@@ -300,7 +246,7 @@ class _Builder:
             self.merge_duplicate(node, name, spec_name, self.models.get(name), model)
         return ref
 
-    def enum_type(self, node: _Node, name: str, spec_name: str) -> ir.TypeRef:
+    def enum_type(self, node: Node, name: str, spec_name: str) -> ir.TypeRef:
         ref = ir.TypeRef("enum", name)
         self.named[node.key] = ref
         first = self._register(node, name, spec_name)
@@ -312,7 +258,7 @@ class _Builder:
         return ref
 
     def merge_duplicate(
-        self, node: _Node, name: str, spec_name: str, existing: object, new: object
+        self, node: Node, name: str, spec_name: str, existing: object, new: object
     ) -> None:
         """The same class name again: fine if it is the same schema (shared by two files)."""
         if existing == new:
@@ -324,8 +270,8 @@ class _Builder:
             "make them identical or rename one",
         )
 
-    def constraints(self, node: _Node) -> ir.Constraints:
-        data = node.data
+    def constraints(self, node: Node) -> ir.Constraints:
+        data = node.raw
         assert isinstance(data, dict)
         values: dict[str, Any] = {}
         for key, attr, kinds in (
@@ -360,13 +306,13 @@ class _Builder:
             values["unique_items"] = True
         return ir.Constraints(**values)
 
-    def build_model(self, node: _Node, name: str, *, declare: bool) -> ir.Model:
+    def build_model(self, node: Node, name: str, *, declare: bool) -> ir.Model:
         fields: list[ir.Field] = []
         attributes: Namespace[_Claim] = Namespace()
         required = node.child("required")
-        required_names = [r for r in required.data or [] if isinstance(r, str)]
+        required_names = [r for r in required.raw or [] if isinstance(r, str)]
         properties = node.child("properties")
-        if not isinstance(properties.data, dict):
+        if not isinstance(properties.raw, dict):
             self.problem(properties, "'properties' must be a mapping")
         for wire, prop in properties.items():
             attr = self.name_or_problem(prop, attribute_name, wire, _MODEL_RESERVED)
@@ -385,7 +331,7 @@ class _Builder:
             )
         known = {f.wire_name for f in fields}
         for index, wire in enumerate(required_names):
-            if wire not in known and wire in (properties.data or {}):
+            if wire not in known and wire in (properties.raw or {}):
                 continue  # reported above (bad name)
             if wire not in known:
                 self.problem(required.child(index), f"required field {wire!r} is not a property")
@@ -407,40 +353,40 @@ class _Builder:
         except NamingError:
             return "Field"
 
-    def description(self, prop: _Node) -> str:
+    def description(self, prop: Node) -> str:
         """A property's own description, else the description of the schema it references."""
         own = self.text(prop, "description")
-        if own or not (isinstance(prop.data, dict) and "$ref" in prop.data):
+        if own or not (isinstance(prop.raw, dict) and "$ref" in prop.raw):
             return own
         target = self.deref(prop)
         return self.text(target, "description") if target is not None else ""
 
-    def rules(self, node: _Node, known: set[str]) -> ir.Rules:
+    def rules(self, node: Node, known: set[str]) -> ir.Rules:
         exclusive: list[tuple[str, ...]] = []
         dependent: list[tuple[str, tuple[str, ...]]] = []
-        data = node.data
+        data = node.raw
         assert isinstance(data, dict)
 
-        def names(at: _Node) -> tuple[str, ...]:
-            if not isinstance(at.data, list) or not all(isinstance(n, str) for n in at.data):
+        def names(at: Node) -> tuple[str, ...]:
+            if not isinstance(at.raw, list) or not all(isinstance(n, str) for n in at.raw):
                 self.problem(at, "expected a list of property names")
                 return ()
-            unknown = [n for n in at.data if n not in known]
+            unknown = [n for n in at.raw if n not in known]
             if unknown:
                 self.problem(at, f"{', '.join(map(repr, unknown))} not among the properties")
-            return tuple(at.data)
+            return tuple(at.raw)
 
         if "not" in data:
             rule = node.child("not")
-            if not isinstance(rule.data, dict) or set(rule.data) != {"required"}:
+            if not isinstance(rule.raw, dict) or set(rule.raw) != {"required"}:
                 self.problem(rule, "only 'not: {required: [...]}' is supported")
             else:
                 group = names(rule.child("required"))
                 if group:
                     exclusive.append(group)
         dependent_node = node.child("dependentRequired")
-        if dependent_node.data is not None:
-            if not isinstance(dependent_node.data, dict):
+        if dependent_node.raw is not None:
+            if not isinstance(dependent_node.raw, dict):
                 self.problem(dependent_node, "'dependentRequired' must be a mapping")
             for trigger, needed in dependent_node.items():
                 if trigger not in known:
@@ -463,27 +409,27 @@ class _Builder:
             additional_properties=data.get("additionalProperties") is not False,
         )
 
-    def build_enum(self, node: _Node, name: str) -> ir.EnumDef:
+    def build_enum(self, node: Node, name: str) -> ir.EnumDef:
         members: list[ir.EnumMember] = []
         member_names: Namespace[_Claim] = Namespace()
         descriptions = node.child("x-enum-descriptions")
         values = node.child("enum")
-        if not isinstance(values.data, list) or not values.data:
+        if not isinstance(values.raw, list) or not values.raw:
             self.problem(values, "'enum' must be a non-empty list")
         for item in values.elements():
-            if not isinstance(item.data, str):
+            if not isinstance(item.raw, str):
                 self.problem(item, "enum values must be strings")
                 continue
-            member = self.name_or_problem(item, constant_name, item.data)
-            if member is None or not self.claim(member_names, member, item, item.data):
+            member = self.name_or_problem(item, constant_name, item.raw)
+            if member is None or not self.claim(member_names, member, item, item.raw):
                 continue
             members.append(
                 ir.EnumMember(
                     name=member,
-                    value=item.data,
+                    value=item.raw,
                     description=(
-                        self.text(descriptions, item.data)
-                        if isinstance(descriptions.data, dict)
+                        self.text(descriptions, item.raw)
+                        if isinstance(descriptions.raw, dict)
                         else ""
                     ),
                 )
@@ -494,17 +440,7 @@ class _Builder:
 
     # -- operations ----------------------------------------------------------------------------
 
-    def operations(self) -> Iterator[_Node]:
-        for display in sorted(self.specs.documents):
-            doc = self.specs.documents[display]
-            root = _Node(doc, (), doc.data)
-            for _, path_item in root.child("paths").items():
-                for method in _HTTP_METHODS:
-                    op = path_item.child(method)
-                    if op.data is not None:
-                        yield op
-
-    def path_template(self, op: _Node, path: str) -> bool:
+    def path_template(self, listed: Node, path: str) -> bool:
         """The path key is a plain URL path: it is sent as the request target verbatim."""
         segments = path.split("/")
         if (
@@ -513,7 +449,7 @@ class _Builder:
             or any(s in ("", ".", "..") or not _SEGMENT.fullmatch(s) for s in segments[1:])
         ):
             self.problem(
-                _Node(op.doc, op.pointer[:2], None),
+                listed,
                 f"path {path!r} is not a plain URL path; write /segments of letters, digits and "
                 "-._~!$&'()*+,;=:@ (or %XX) with {name} placeholders, no empty, '.' or '..' "
                 "segments",
@@ -521,19 +457,17 @@ class _Builder:
             return False
         return True
 
-    def build_operation(self, op: _Node) -> ir.Operation | None:
-        path = str(op.pointer[1])
-        http_method = str(op.pointer[2]).upper()
-        if not self.path_template(op, path):
+    def build_operation(self, op: Operation) -> ir.Operation | None:
+        node = op.node
+        path = op.path
+        http_method = op.method.upper()
+        if not self.path_template(op.listed, path):
             return None
-        if not isinstance(op.data, dict):
-            self.problem(op, "an operation must be a mapping")
-            return None
-        operation_id = self.text(op, "operationId")
+        operation_id = self.text(node, "operationId")
         if not operation_id:
-            self.problem(op, "the operation needs an 'operationId'")
+            self.problem(node, "the operation needs an 'operationId'")
             return None
-        id_node = op.child("operationId")
+        id_node = op.operation_id_node
         name = self.name_or_problem(id_node, method_name, operation_id, _CLIENT_RESERVED)
         if name is None or not self.claim(self.methods, name, id_node, operation_id):
             return None
@@ -546,18 +480,18 @@ class _Builder:
 
         arguments: Namespace[_Claim] = Namespace()
         parameters: list[ir.Parameter] = []
-        for param, node in self.path_parameters(op, path):
-            if self.claim(arguments, param.name, op, param.wire_name):
+        for param, param_node in self.path_parameters(op):
+            if self.claim(arguments, param.name, node, param.wire_name):
                 parameters.append(param)
-                self.arguments[(operation_id, param.name)] = node
+                self.arguments[(operation_id, param.name)] = param_node
 
         body_model, request_example = self.request_body(op, operation_id)
         if body_model is not None:
             # prepare_<op> calls the body validator by name: no argument may shadow it.
             reserved = _ARG_RESERVED | {body_model.validator}
             for field in body_model.fields:
-                arg = self.name_or_problem(op, attribute_name, field.wire_name, reserved)
-                if arg is None or not self.claim(arguments, arg, op, field.wire_name):
+                arg = self.name_or_problem(node, attribute_name, field.wire_name, reserved)
+                if arg is None or not self.claim(arguments, arg, node, field.wire_name):
                     continue
                 parameters.append(
                     ir.Parameter(
@@ -586,18 +520,16 @@ class _Builder:
             response_model=response_model,
             success_status=success_status,
             errors=errors,
-            summary=self.text(op, "summary"),
-            description=self.text(op, "description"),
+            summary=self.text(node, "summary"),
+            description=self.text(node, "description"),
             rate_limit=self.rate_limit(op),
             request_example=request_example,
             response_example=response_example,
         )
 
-    def auth_scheme(self, op: _Node) -> Literal["merchant", "brand"] | None:
-        security = op.child("security")
-        if security.data is None:
-            security = _Node(op.doc, ("security",), op.doc.data.get("security"))
-        requirements = security.data
+    def auth_scheme(self, op: Operation) -> RuntimeScheme | None:
+        security = op.security
+        requirements = security.node.raw
         if (
             not isinstance(requirements, list)
             or len(requirements) != 1
@@ -605,43 +537,43 @@ class _Builder:
             or len(requirements[0]) != 1
         ):
             self.problem(
-                security if security.data is not None else op,
+                security.node if security.node.raw is not None else op.node,
                 "the operation needs 'security' with exactly one scheme, e.g. [{merchant: []}]",
             )
             return None
-        scheme_name = next(iter(requirements[0]))
-        root = _Node(op.doc, (), op.doc.data)
-        scheme = root.child("components").child("securitySchemes").child(scheme_name)
-        if scheme.data is None:
-            self.problem(security.child(0), f"security scheme {scheme_name!r} is not in components")
-            return None
-        target = self.deref(scheme)
-        if target is None:
-            return None
-        value = target.child("x-wechatpay-auth-scheme").data
-        auth = _AUTH_SCHEMES.get(value) if isinstance(value, str) else None
-        if auth is None:
+        used = security.schemes[0]
+        if not used.defined:
             self.problem(
-                target,
-                f"security scheme {scheme_name!r} needs 'x-wechatpay-auth-scheme': one of "
-                + ", ".join(sorted(_AUTH_SCHEMES)),
+                security.node.child(0), f"security scheme {used.name!r} is not in components"
             )
-        return auth
+            return None
+        self.problems.extend(used.problems)
+        if used.node is None:
+            return None
+        scheme = used.scheme
+        if scheme is None:
+            self.problem(
+                used.node,
+                f"security scheme {used.name!r} needs 'x-wechatpay-auth-scheme': one of "
+                + ", ".join(sorted(AUTH_SCHEMES)),
+            )
+            return None
+        return scheme.runtime
 
-    def path_parameters(self, op: _Node, path: str) -> list[tuple[ir.Parameter, _Node]]:
-        out: list[tuple[ir.Parameter, _Node]] = []
-        placeholders = _PLACEHOLDER.findall(path)
+    def path_parameters(self, op: Operation) -> list[tuple[ir.Parameter, Node]]:
+        out: list[tuple[ir.Parameter, Node]] = []
         declared: set[str] = set()
-        for raw in op.child("parameters").elements():
-            param = self.deref(raw)
-            if param is None or not isinstance(param.data, dict):
+        for spec_param in op.parameters:
+            self.problems.extend(spec_param.problems)
+            param = spec_param.node
+            if param is None or not param.is_mapping:
                 continue
-            where = param.data.get("in")
-            wire = param.data.get("name")
+            where = spec_param.where
+            wire = spec_param.name
             if not isinstance(wire, str):
                 self.problem(param, "a parameter needs a 'name'")
                 continue
-            if where == "header" and param.data.get("x-wechatpay-supplied-by") == "runtime":
+            if spec_param.supplied_by_runtime:
                 continue
             if where != "path":
                 self.problem(
@@ -656,14 +588,11 @@ class _Builder:
                 continue
             schema = param.child("schema")
             param_type = (
-                self.type_of(schema, class_name(arg)) if schema.data is not None else None
+                self.type_of(schema, class_name(arg)) if schema.raw is not None else None
             ) or ir.TypeRef("string")
             if param_type.kind not in ("string", "integer"):
                 self.problem(schema, "path parameters must be strings or integers")
                 continue
-            example = param.data.get("example")
-            if example is None and isinstance(schema.data, dict):
-                example = schema.data.get("example")
             out.append(
                 (
                     ir.Parameter(
@@ -673,105 +602,110 @@ class _Builder:
                         required=True,
                         description=self.text(param, "description"),
                         location="path",
-                        example=example,
+                        example=spec_param.example,
                     ),
                     param,
                 )
             )
-        for missing in sorted(set(placeholders) - declared):
-            self.problem(op, f"path placeholder {{{missing}}} has no path parameter")
-        for extra in sorted(declared - set(placeholders)):
-            self.problem(op.child("parameters"), f"path parameter {extra!r} is not in the path")
+        in_path = placeholders(op.path)
+        for missing in sorted(set(in_path) - declared):
+            self.problem(op.node, f"path placeholder {{{missing}}} has no path parameter")
+        for extra in sorted(declared - set(in_path)):
+            self.problem(
+                op.node.child("parameters"), f"path parameter {extra!r} is not in the path"
+            )
         return out
 
-    def request_body(self, op: _Node, operation_id: str) -> tuple[ir.Model | None, Any]:
-        body = op.child("requestBody")
-        if body.data is None:
+    def request_body(self, op: Operation, operation_id: str) -> tuple[ir.Model | None, Any]:
+        body = op.request_body
+        if body is None or body.written.raw is None:
             return None, None
-        resolved = self.deref(body)
-        if resolved is None:
+        self.problems.extend(body.problems)
+        if body.node is None:
             return None, None
-        content = resolved.child("content")
-        media = content.child("application/json")
-        if not isinstance(content.data, dict) or set(content.data) != {"application/json"}:
+        content = body.node.child("content")
+        if not content.is_mapping or [m.media for m in body.content] != [JSON_MEDIA]:
             self.problem(content, "the request body must have exactly 'application/json' content")
-        if media.data is None:
+        media = body.media(JSON_MEDIA)
+        if media is None or media.node.raw is None:
             return None, None
-        schema = media.child("schema")
+        schema = media.node.child("schema")
         body_type = self.type_of(schema, operation_id + "_request")
         if body_type.kind != "model" or body_type.name not in self.models:
             self.problem(schema, "the request body schema must be an object with properties")
             return None, None
-        return self.models[body_type.name], media.child("example").data
+        return self.models[body_type.name], media.node.get("example")
 
     def responses(
-        self, op: _Node, operation_id: str
+        self, op: Operation, operation_id: str
     ) -> tuple[int, str | None, Any, tuple[ir.ErrorStatus, ...]]:
         success: list[tuple[int, str | None, Any]] = []
         errors: list[ir.ErrorStatus] = []
-        responses = op.child("responses")
-        for status_text, raw in responses.items():
-            if not status_text.isdigit():
+        for response in op.responses:
+            if not response.status.isdigit():
                 continue  # "default", "4XX": documented elsewhere, not a distinct outcome
-            status = int(status_text)
-            response = self.deref(raw)
-            if response is None:
+            status = int(response.status)
+            self.problems.extend(response.problems)
+            if response.node is None:
                 continue
             if 200 <= status < 300:
-                media = response.child("content").child("application/json")
-                if media.data is None:
+                media = response.media(JSON_MEDIA)
+                if media is None or media.node.raw is None:
                     success.append((status, None, None))
                     continue
                 if status == 204:
-                    self.problem(response, "a 204 response has no content")
-                response_type = self.type_of(media.child("schema"), operation_id + "_response")
+                    self.problem(response.node, "a 204 response has no content")
+                response_type = self.type_of(media.node.child("schema"), operation_id + "_response")
                 if response_type.kind != "model":
-                    self.problem(media, "the response schema must be an object with properties")
+                    self.problem(
+                        media.node, "the response schema must be an object with properties"
+                    )
                     continue
-                success.append((status, response_type.name, media.child("example").data))
+                success.append((status, response_type.name, media.node.get("example")))
             elif status >= 400:
                 errors.append(self.error_status(response, status))
         if len(success) != 1:
-            self.problem(responses, "the operation needs exactly one 2xx response")
+            self.problem(op.node.child("responses"), "the operation needs exactly one 2xx response")
             return 200, None, None, tuple(errors)
         status, model, example = success[0]
         return status, model, example, tuple(sorted(errors, key=lambda e: e.status))
 
-    def error_status(self, response: _Node, status: int) -> ir.ErrorStatus:
+    def error_status(self, response: Response, status: int) -> ir.ErrorStatus:
         codes: list[ir.ErrorCode] = []
-        table = response.child("x-wechatpay-error-codes")
-        if table.data is not None and not isinstance(table.data, list):
+        table = response.error_codes
+        if table.raw is not None and not isinstance(table.raw, list):
             self.problem(table, "'x-wechatpay-error-codes' must be a list")
-        for row in table.elements():
-            if not isinstance(row.data, dict) or not isinstance(row.data.get("code"), str):
-                self.problem(row, "an error code row needs 'code', 'description', 'solution'")
+        for row in response.error_rows:
+            if not row.node.is_mapping or not isinstance(row.code, str):
+                self.problem(row.node, "an error code row needs 'code', 'description', 'solution'")
                 continue
             codes.append(
                 ir.ErrorCode(
-                    code=row.data["code"],
-                    description=self.text(row, "description"),
-                    solution=self.text(row, "solution"),
+                    code=row.code,
+                    description=self.text(row.node, "description"),
+                    solution=self.text(row.node, "solution"),
                 )
             )
         if 500 <= status <= 599:
             exception = "InternalServerError"
         else:
             exception = ir.STATUS_ERRORS.get(status, "APIStatusError")
+        assert response.node is not None
         return ir.ErrorStatus(
             status=status,
             exception=exception,
-            description=self.text(response, "description"),
+            description=self.text(response.node, "description"),
             codes=tuple(codes),
         )
 
-    def rate_limit(self, op: _Node) -> ir.RateLimit | None:
-        node = op.child("x-rate-limit")
-        data = node.data
+    def rate_limit(self, op: Operation) -> ir.RateLimit | None:
+        node = op.rate_limit
+        data = node.raw
         if data is None:
             return None
-        limit = data.get("limit") if isinstance(data, dict) else None
-        per = data.get("per") if isinstance(data, dict) else None
-        scope = data.get("scope") if isinstance(data, dict) else None
+        limit = node.get("limit")
+        per = node.get("per")
+        scope = node.get("scope")
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -816,8 +750,9 @@ class _Builder:
     # -- everything ----------------------------------------------------------------------------
 
     def build(self) -> ir.API:
-        op_nodes = list(self.operations())
-        operations = [op for op in map(self.build_operation, op_nodes) if op is not None]
+        operations = [
+            op for op in map(self.build_operation, self.model.operations) if op is not None
+        ]
         self.attributes_named_like_classes()
         in_request = self.reachable(op.body_model for op in operations if op.body_model)
         return ir.API(

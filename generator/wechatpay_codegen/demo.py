@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .loader import SpecLoadError, SpecSet, load_specs
-
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_BRAND_SCHEME = "WECHATPAY-BRAND-SHA256-RSA2048"
+from .protocol import JSON_MEDIA
+from .spec_model import Operation
 
 
 @dataclass(frozen=True)
@@ -55,53 +54,27 @@ class Row:
 def demo_calls(specs: SpecSet) -> list[DemoCall]:
     """Every operation in the specs with arguments from its examples, by operationId."""
     calls: list[DemoCall] = []
-    for doc in specs.documents.values():
-        for path_item in (doc.data.get("paths") or {}).values():
-            for method in _HTTP_METHODS:
-                op = path_item.get(method)
-                if not isinstance(op, dict):
-                    continue
-                path_params: dict[str, Any] = {}
-                for param in op.get("parameters", []):
-                    if "$ref" in param:
-                        _, _, param = specs.resolve(doc, param["$ref"])
-                    if param.get("in") == "path":
-                        path_params[param["name"]] = param["example"]
-                media = ((op.get("requestBody") or {}).get("content") or {}).get("application/json")
-                body = media.get("example") if media else None
-                status, example = _success(op)
-                calls.append(
-                    DemoCall(
-                        op["operationId"],
-                        _is_brand(specs, doc, op),
-                        path_params,
-                        body,
-                        status,
-                        example,
-                    )
-                )
+    for op in specs.model().operations:
+        path_params = {
+            param.name: param.node.get("example")
+            for param in op.parameters
+            if param.where == "path" and param.node is not None
+        }
+        media = op.request_body.media(JSON_MEDIA) if op.request_body is not None else None
+        body = media.node.get("example") if media is not None else None
+        status, example = _success(op)
+        brand = any(scheme.runtime == "brand" for scheme in op.security.auth)
+        calls.append(DemoCall(op.operation_id, brand, path_params, body, status, example))
     return sorted(calls, key=lambda c: c.operation_id)
 
 
-def _success(op: Mapping[str, Any]) -> tuple[int, Any]:
+def _success(op: Operation) -> tuple[int, Any]:
     """The documented 2xx status and its example body (None for 204)."""
-    for code, response in sorted(op.get("responses", {}).items()):
-        if str(code).startswith("2"):
-            media = (response.get("content") or {}).get("application/json") or {}
-            return int(code), media.get("example")
+    for response in sorted(op.responses, key=lambda r: r.status):
+        if response.status.startswith("2"):
+            media = response.media(JSON_MEDIA)
+            return int(response.status), media.node.get("example") if media else None
     return 200, None
-
-
-def _is_brand(specs: SpecSet, doc: Any, op: Mapping[str, Any]) -> bool:
-    schemes = doc.data.get("components", {}).get("securitySchemes", {})
-    for requirement in op.get("security", []):
-        for name in requirement:
-            scheme = schemes.get(name, {})
-            if "$ref" in scheme:
-                _, _, scheme = specs.resolve(doc, scheme["$ref"])
-            if scheme.get("x-wechatpay-auth-scheme") == _BRAND_SCHEME:
-                return True
-    return False
 
 
 class _LastResponse(logging.Handler):

@@ -13,10 +13,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ._yaml import Pointer, YamlError, parse_yaml
+
+if TYPE_CHECKING:
+    from .spec_model import SpecModel
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -113,11 +116,21 @@ class SpecSet:
     _local_files: dict[tuple[Path, str], Path | None] = field(init=False, repr=False, compare=False)
     # memo of a fragment's decoded parts: ``#/components/schemas/A~1B`` -> ['components', ...]
     _fragments: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _model: SpecModel | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_path = {doc.path: doc for doc in self.documents.values()}
         self._local_files = {}
         self._fragments = {}
+        self._model = None
+
+    def model(self) -> SpecModel:
+        """The typed reading of these documents (:mod:`.spec_model`), made once."""
+        if self._model is None:
+            from .spec_model import SpecModel
+
+            self._model = SpecModel(self)
+        return self._model
 
     def resolve(
         self, doc: SpecDocument, ref: str, *, at: Pointer | None = None

@@ -16,7 +16,6 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,24 +31,24 @@ from .loader import (
     pointer_text,
 )
 from .naming import NamingError, snake_case
+from .protocol import (
+    AUTH_SCHEMES,
+    HTTP_METHODS,
+    JSON_MEDIA,
+    is_date,
+    is_lenient_date_time,
+    placeholders,
+)
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
     from jsonschema import FormatChecker
     from jsonschema.exceptions import SchemaError, ValidationError
     from referencing import Registry, Resource
 
-__all__ = ["AUTH_SCHEMES", "run_validate", "validate_specs"]
+__all__ = ["run_validate", "validate_specs"]
 
-# x-wechatpay-auth-scheme value → the x-wechatpay-identity it goes with
-AUTH_SCHEMES = {
-    "WECHATPAY2-SHA256-RSA2048": "mchid",
-    "WECHATPAY-BRAND-SHA256-RSA2048": "brand_id",
-}
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VERSION_31 = re.compile(r"3\.1\.[0-9]+")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-_TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
-_JSON_MEDIA = "application/json"
 _FIX_OPENAPI = "fix it to match the OpenAPI 3.1 schema"
 
 
@@ -219,8 +218,12 @@ def _installed_version(name: str) -> str:
 
 @functools.cache
 def _library_versions() -> str:
-    """The validating libraries' versions, and this module's own text (its format checkers)."""
-    found: list[str] = [hashlib.sha256(Path(__file__).read_bytes()).hexdigest()]
+    """The validating libraries' versions, and the text of this module and of the protocol facts
+    (the format checkers)."""
+    found: list[str] = [
+        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        hashlib.sha256(Path(__file__).with_name("protocol.py").read_bytes()).hexdigest(),
+    ]
     for name in _PASS_LIBRARIES:
         found.append(f"{name}={_installed_version(name)}")
     return ";".join(found)
@@ -714,12 +717,12 @@ def _check_security_schemes(docs: list[SpecDocument]) -> list[Problem]:
                 )
                 continue
             identity = scheme.get("x-wechatpay-identity")
-            if identity is not None and identity != AUTH_SCHEMES[auth]:
+            if identity is not None and identity != AUTH_SCHEMES[auth].identity:
                 problems.append(
                     doc.problem(
                         (*base, "x-wechatpay-identity"),
                         f"x-wechatpay-identity {_short(identity)} does not go with {auth}; "
-                        f"use {AUTH_SCHEMES[auth]}",
+                        f"use {AUTH_SCHEMES[auth].identity}",
                     )
                 )
     return problems
@@ -801,12 +804,12 @@ def _check_request_bodies(specs: SpecSet, operations: list[_Operation]) -> list[
             continue
         body_doc, body_pointer, body = resolved
         for media in _mapping(_mapping(body).get("content")):
-            if media != _JSON_MEDIA:
+            if media != JSON_MEDIA:
                 problems.append(
                     body_doc.problem(
                         (*body_pointer, "content", media),
                         f"request body media type {media!r} is not supported; "
-                        f"use {_JSON_MEDIA} only",
+                        f"use {JSON_MEDIA} only",
                     )
                 )
     return problems
@@ -856,7 +859,7 @@ def _check_path_parameters(specs: SpecSet, operations: list[_Operation]) -> list
                 )
             seen.add(key)
             declared[key] = param
-        in_template = _TEMPLATE_PARAM.findall(op.path)
+        in_template = placeholders(op.path)
         path_params = {name: p for (name, where), p in declared.items() if where == "path"}
         for name in in_template:
             if name not in path_params:
@@ -1144,53 +1147,13 @@ def _enum_problems(doc: SpecDocument, pointer: Pointer, schema: dict[str, Any]) 
 # ------------------------------------------------------------------------------ examples
 
 
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
-    re.ASCII,  # \d is 0-9 only; fullmatch, so no trailing newline slips through as "$" would let it
-)
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
-
-
-def is_lenient_date_time(value: object) -> bool:
-    """RFC 3339 date-time whose seconds may be omitted (``2025-01-01T00:00+08:00``)."""
-    if not isinstance(value, str):
-        return True  # format applies to strings only
-    match = _DATE_TIME.fullmatch(value)
-    if match is None:
-        return False
-    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
-    second = int(match.group(6) or 0)
-    try:
-        offset = timedelta(0)
-        if match.group(9):
-            offset = timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
-        datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone(offset))
-    except ValueError:
-        return False
-    return second <= 60  # a leap second is valid RFC 3339
-
-
-def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    match = _DATE.fullmatch(value)
-    if match is None:
-        return False
-    try:
-        datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return False
-    return True
-
-
 @functools.cache
 def _format_checker() -> FormatChecker:
     from jsonschema import FormatChecker
 
     checker = FormatChecker(formats=())
     checker.checks("date-time")(is_lenient_date_time)
-    checker.checks("date")(_is_date)
+    checker.checks("date")(is_date)
     return checker
 
 

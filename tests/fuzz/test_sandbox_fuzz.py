@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from wechatpay_codegen.protocol import is_lenient_date_time
 from wechatpay_codegen.sandbox import FaultSyntaxError, Sandbox, parse_fault
-from wechatpay_codegen.validate import is_lenient_date_time
 
 from . import schemas
 from .hostile import text as hostile_text

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wechatpay_codegen import validate
 from wechatpay_codegen.loader import load_specs
-from wechatpay_codegen.validate import is_lenient_date_time, run_validate, validate_specs
+from wechatpay_codegen.protocol import is_lenient_date_time
+from wechatpay_codegen.validate import run_validate, validate_specs
 
 REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "tests" / "fixtures" / "mini-specs"

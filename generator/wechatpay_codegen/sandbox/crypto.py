@@ -22,9 +22,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-MERCHANT_SCHEME = "WECHATPAY2-SHA256-RSA2048"
-BRAND_SCHEME = "WECHATPAY-BRAND-SHA256-RSA2048"
-
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 _PAIR = re.compile(r'\s*([A-Za-z_]+)="([^"]*)"\s*')
 

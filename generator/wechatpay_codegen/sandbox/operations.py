@@ -10,21 +10,16 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from ..loader import Location, Problem, SpecDocument, SpecLoadError, SpecSet
-from .crypto import BRAND_SCHEME, MERCHANT_SCHEME
+from ..loader import Location, Problem, SpecSet
+from ..protocol import BRAND_SCHEME, JSON_MEDIA, MERCHANT_SCHEME, PATH_PLACEHOLDER, placeholders
+from ..spec_model import Node
+from ..spec_model import Operation as SpecOperation
 from .schemas import SchemaSet
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_IDENTITY_FIELDS = {MERCHANT_SCHEME: "mchid", BRAND_SCHEME: "brand_id"}
-_TEMPLATE_PARAM = re.compile(r"\{([^{}/]+)\}")
-
-Pointer = tuple[str | int, ...]
 
 
 class SandboxSpecError(Exception):
@@ -83,7 +78,7 @@ def template_pattern(template: str) -> re.Pattern[str]:
     """``/a/{id}/b`` -> a regex for the raw (percent-encoded) path, one segment per parameter."""
     out: list[str] = []
     pos = 0
-    for match in _TEMPLATE_PARAM.finditer(template):
+    for match in PATH_PLACEHOLDER.finditer(template):
         out.append(re.escape(template[pos : match.start()]))
         out.append(f"(?P<p{len(out)}>[^/]+)")
         pos = match.end()
@@ -92,7 +87,7 @@ def template_pattern(template: str) -> re.Pattern[str]:
 
 
 def template_names(template: str) -> list[str]:
-    return [m.group(1) for m in _TEMPLATE_PARAM.finditer(template)]
+    return [m.group(1) for m in PATH_PLACEHOLDER.finditer(template)]
 
 
 def _json_default(value: object) -> str:
@@ -102,44 +97,29 @@ def _json_default(value: object) -> str:
 
 
 class _Builder:
-    """Walks the specs once, collecting operations and problems."""
+    """Reads the spec model once, collecting operations and problems."""
 
     def __init__(self, specs: SpecSet) -> None:
         self.specs = specs
+        self.model = specs.model()
         self.schemas = SchemaSet((doc.path, doc.data) for doc in specs.documents.values())
         self.problems: list[Problem] = []
 
-    def problem(self, doc: SpecDocument, pointer: Pointer, message: str) -> None:
-        self.problems.append(Problem(doc.location(pointer), message))
+    def problem(self, node: Node, message: str) -> None:
+        self.problems.append(node.problem(message))
 
-    def deref(
-        self, doc: SpecDocument, pointer: Pointer, value: Any
-    ) -> tuple[SpecDocument, Pointer, Any]:
-        """Follow ``$ref`` chains to the object they name (None, and a problem, if they break)."""
-        try:
-            return self.specs.deref(doc, pointer, value)
-        except SpecLoadError as exc:
-            self.problems.extend(exc.problems)
-            return doc, pointer, None
+    def deref(self, node: Node) -> Node:
+        """Follow ``$ref`` chains to the object they name (raw None, and a problem, if broken)."""
+        target, problems = self.model.deref(node)
+        self.problems.extend(problems)
+        return target if target is not None else Node(node.doc, node.pointer, None)
 
     def build(self) -> list[Operation]:
         operations: list[Operation] = []
-        for doc in self.specs.documents.values():
-            paths = doc.data.get("paths")
-            if not isinstance(paths, dict):
-                continue
-            for template, raw_item in paths.items():
-                item_doc, item_ptr, item = self.deref(doc, ("paths", template), raw_item)
-                if not isinstance(item, dict):
-                    continue
-                for method in HTTP_METHODS:
-                    op = item.get(method)
-                    if isinstance(op, dict):
-                        built = self.operation(
-                            item_doc, (*item_ptr, method), str(template), method, op, item
-                        )
-                        if built is not None:
-                            operations.append(built)
+        for spec_op in self.model.operations:
+            built = self.operation(spec_op)
+            if built is not None:
+                operations.append(built)
         self.check_unique(operations)
         return operations
 
@@ -156,31 +136,23 @@ class _Builder:
                 message = f"{op.method} {op.template} is also defined at {first.location}"
                 self.problems.append(Problem(op.location, message))
 
-    def operation(
-        self,
-        doc: SpecDocument,
-        ptr: Pointer,
-        template: str,
-        method: str,
-        op: Mapping[str, Any],
-        item: Mapping[str, Any],
-    ) -> Operation | None:
+    def operation(self, op: SpecOperation) -> Operation | None:
         before = len(self.problems)
-        operation_id = op.get("operationId")
+        operation_id = op.operation_id
         if not isinstance(operation_id, str) or not operation_id:
-            self.problem(doc, ptr, "operation has no operationId; the sandbox names routes by it")
-            operation_id = f"{method.upper()} {template}"
-        auth = self.security(doc, ptr, op)
-        params, serial_required = self.parameters(doc, ptr, template, op, item)
-        takes_body, body_required, body_validator = self.request_body(doc, ptr, op)
-        status, example = self.success(doc, ptr, op)
+            self.problem(op.node, "operation has no operationId; the sandbox names routes by it")
+            operation_id = f"{op.method.upper()} {op.path}"
+        auth = self.security(op)
+        params, serial_required = self.parameters(op)
+        takes_body, body_required, body_validator = self.request_body(op)
+        status, example = self.success(op)
         if len(self.problems) > before:
             return None
         return Operation(
             operation_id=operation_id,
-            method=method.upper(),
-            template=template,
-            location=doc.location(ptr),
+            method=op.method.upper(),
+            template=op.path,
+            location=op.location,
             auth=auth,
             serial_required=serial_required or any(a.is_brand for a in auth),
             params=params,
@@ -189,148 +161,106 @@ class _Builder:
             takes_body=takes_body,
             status=status,
             example=example,
-            pattern=template_pattern(template),
+            pattern=template_pattern(op.path),
         )
 
-    def security(
-        self, doc: SpecDocument, ptr: Pointer, op: Mapping[str, Any]
-    ) -> tuple[AuthRequirement, ...]:
-        if "security" in op:
-            requirements, req_ptr = op["security"], (*ptr, "security")
-        else:
-            requirements, req_ptr = doc.data.get("security") or [], ("security",)
-        if not isinstance(requirements, list):
-            self.problem(doc, req_ptr, "security must be a list of requirements")
+    def security(self, op: SpecOperation) -> tuple[AuthRequirement, ...]:
+        security = op.security
+        if security.node.raw is not None and not isinstance(security.node.raw, list):
+            self.problem(security.node, "security must be a list of requirements")
             return ()
-        schemes = (doc.data.get("components") or {}).get("securitySchemes") or {}
         found: list[AuthRequirement] = []
-        for index, requirement in enumerate(requirements):
-            if not isinstance(requirement, dict):
-                continue
-            for name in requirement:
-                if name not in schemes:
-                    self.problem(
-                        doc,
-                        (*req_ptr, index),
-                        f"security scheme {name!r} is not in components.securitySchemes",
-                    )
-                    continue
-                s_doc, s_ptr, scheme = self.deref(
-                    doc, ("components", "securitySchemes", name), schemes[name]
+        for used in security.schemes:
+            if not used.defined:
+                self.problem(
+                    _requirement(used.use),
+                    f"security scheme {used.name!r} is not in components.securitySchemes",
                 )
-                word = scheme.get("x-wechatpay-auth-scheme") if isinstance(scheme, dict) else None
-                if word not in _IDENTITY_FIELDS:
-                    self.problem(
-                        s_doc,
-                        s_ptr,
-                        f"x-wechatpay-auth-scheme must be {MERCHANT_SCHEME} or {BRAND_SCHEME}",
-                    )
-                    continue
-                identity = scheme.get("x-wechatpay-identity") or _IDENTITY_FIELDS[word]
-                found.append(AuthRequirement(word, str(identity)))
+                continue
+            self.problems.extend(used.problems)
+            scheme = used.scheme
+            if scheme is None:
+                self.problem(
+                    used.node or used.written,
+                    f"x-wechatpay-auth-scheme must be {MERCHANT_SCHEME} or {BRAND_SCHEME}",
+                )
+                continue
+            identity = used.identity or scheme.identity
+            found.append(AuthRequirement(scheme.word, str(identity)))
         return tuple(dict.fromkeys(found))
 
-    def parameters(
-        self,
-        doc: SpecDocument,
-        ptr: Pointer,
-        template: str,
-        op: Mapping[str, Any],
-        item: Mapping[str, Any],
-    ) -> tuple[tuple[PathParam, ...], bool]:
-        declared: dict[tuple[str, str], tuple[SpecDocument, Pointer, Mapping[str, Any]]] = {}
-        item_ptr = ptr[:-1]
-        for base_ptr, params in ((item_ptr, item.get("parameters")), (ptr, op.get("parameters"))):
-            for index, raw in enumerate(params or []):
-                p_doc, p_ptr, param = self.deref(doc, (*base_ptr, "parameters", index), raw)
-                if isinstance(param, dict) and isinstance(param.get("name"), str):
-                    declared[(str(param.get("in")), param["name"].lower())] = (p_doc, p_ptr, param)
+    def parameters(self, op: SpecOperation) -> tuple[tuple[PathParam, ...], bool]:
+        declared: dict[tuple[str, str], Node] = {}
+        for param in (*op.item_parameters, *op.parameters):
+            self.problems.extend(param.problems)
+            if param.node is not None and isinstance(param.name, str):
+                declared[(str(param.where), param.name.lower())] = param.node
         serial = declared.get(("header", "wechatpay-serial"))
-        serial_required = bool(serial and serial[2].get("required"))
+        serial_required = bool(serial is not None and serial.get("required"))
         built: list[PathParam] = []
-        for name in template_names(template):
-            entry = declared.get(("path", name.lower()))
-            if entry is None:
+        for name in placeholders(op.path):
+            node = declared.get(("path", name.lower()))
+            schema = node.child("schema") if node is not None else None
+            if schema is None or not schema.is_mapping:
                 built.append(PathParam(name, None, None))
                 continue
-            p_doc, p_ptr, param = entry
-            schema = param.get("schema")
-            if not isinstance(schema, dict):
-                built.append(PathParam(name, None, None))
-                continue
-            _, _, resolved = self.deref(p_doc, (*p_ptr, "schema"), schema)
-            kind = resolved.get("type") if isinstance(resolved, dict) else None
+            kind = self.deref(schema).get("type")
             number_type = kind if kind in ("integer", "number") else None
-            validator = self.schemas.validator(p_doc.path, (*p_ptr, "schema"))
+            validator = self.schemas.validator(schema.doc.path, schema.pointer)
             built.append(PathParam(name, validator, number_type))
         return tuple(built), serial_required
 
-    def request_body(
-        self, doc: SpecDocument, ptr: Pointer, op: Mapping[str, Any]
-    ) -> tuple[bool, bool, Draft202012Validator | None]:
-        if "requestBody" not in op:
+    def request_body(self, op: SpecOperation) -> tuple[bool, bool, Draft202012Validator | None]:
+        body = op.request_body
+        if body is None:
             return False, False, None
-        b_doc, b_ptr, body = self.deref(doc, (*ptr, "requestBody"), op["requestBody"])
-        if not isinstance(body, dict):
+        self.problems.extend(body.problems)
+        if body.node is None or not body.node.is_mapping:
             return False, False, None
-        content = body.get("content") or {}
-        media = content.get("application/json")
-        if not isinstance(media, dict):
-            self.problem(b_doc, b_ptr, "requestBody must have application/json content")
-            return True, bool(body.get("required")), None
+        media = body.media(JSON_MEDIA)
+        if media is None or not media.node.is_mapping:
+            self.problem(body.node, "requestBody must have application/json content")
+            return True, body.required, None
         validator = None
-        if "schema" in media:
-            schema_ptr = (*b_ptr, "content", "application/json", "schema")
-            validator = self.schemas.validator(b_doc.path, schema_ptr)
-        return True, bool(body.get("required")), validator
+        if media.node.has("schema"):
+            schema = media.node.child("schema")
+            validator = self.schemas.validator(schema.doc.path, schema.pointer)
+        return True, body.required, validator
 
-    def success(self, doc: SpecDocument, ptr: Pointer, op: Mapping[str, Any]) -> tuple[int, bytes]:
-        responses = op.get("responses") or {}
+    def success(self, op: SpecOperation) -> tuple[int, bytes]:
         candidates = sorted(
-            (int(str(code).upper().replace("XX", "00")), code)
-            for code in responses
-            if str(code).startswith("2")
+            (int(r.status.upper().replace("XX", "00")), r.status, i)
+            for i, r in enumerate(op.responses)
+            if r.status.startswith("2")
         )
         if not candidates:
-            self.problem(doc, (*ptr, "responses"), "no 2xx response; the sandbox answers with it")
+            self.problem(op.node.child("responses"), "no 2xx response; the sandbox answers with it")
             return 200, b""
-        status, key = candidates[0]
-        r_doc, r_ptr, response = self.deref(doc, (*ptr, "responses", key), responses[key])
-        media = ((response or {}).get("content") or {}).get("application/json")
-        if status == 204 or not isinstance(media, dict):
+        status, _, index = candidates[0]
+        response = op.responses[index]
+        key = response.status
+        self.problems.extend(response.problems)
+        media = response.media(JSON_MEDIA)
+        if status == 204 or media is None or not media.node.is_mapping:
             return status, b""
-        found, example = self.example(r_doc, (*r_ptr, "content", "application/json"), media)
+        where = response.node or response.written
+        found, example = media.example
         if not found:
-            self.problem(
-                r_doc, r_ptr, f"the {key} response has no example; the sandbox answers with it"
-            )
+            self.problem(where, f"the {key} response has no example; the sandbox answers with it")
             return status, b""
         try:
             text = json.dumps(
                 example, ensure_ascii=False, separators=(",", ":"), default=_json_default
             )
         except (TypeError, ValueError):
-            self.problem(r_doc, r_ptr, f"the {key} response example is not JSON data")
+            self.problem(where, f"the {key} response example is not JSON data")
             return status, b""
         return status, text.encode("utf-8")
 
-    def example(
-        self, doc: SpecDocument, ptr: Pointer, media: Mapping[str, Any]
-    ) -> tuple[bool, Any]:
-        if "example" in media:
-            return True, media["example"]
-        examples = media.get("examples")
-        if isinstance(examples, dict) and examples:
-            name = next(iter(examples))
-            _, _, entry = self.deref(doc, (*ptr, "examples", name), examples[name])
-            if isinstance(entry, dict) and "value" in entry:
-                return True, entry["value"]
-        schema = media.get("schema")
-        if isinstance(schema, dict):
-            _, _, resolved = self.deref(doc, (*ptr, "schema"), schema)
-            if isinstance(resolved, dict) and "example" in resolved:
-                return True, resolved["example"]
-        return False, None
+
+def _requirement(use: Node) -> Node:
+    """The requirement object (``security[i]``) a scheme name is written in."""
+    return Node(use.doc, use.pointer[:-1], None)
 
 
 def build_operations(specs: SpecSet) -> list[Operation]:
@@ -360,7 +290,7 @@ class RouteTable:
             by_template.setdefault(op.template, {})[op.method] = op
 
         def literal_length(template: str) -> int:
-            return len(_TEMPLATE_PARAM.sub("", template))
+            return len(PATH_PLACEHOLDER.sub("", template))
 
         ordered = sorted(by_template, key=lambda t: (-literal_length(t), t))
         self._routes = [(template_pattern(t), template_names(t), by_template[t]) for t in ordered]

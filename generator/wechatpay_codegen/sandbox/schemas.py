@@ -21,7 +21,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from ..loader import pointer_text
-from ..validate import is_lenient_date_time
+from ..protocol import is_lenient_date_time
 
 _MAX_ISSUE = 300
 _MISSING: Any = object()
