@@ -47,6 +47,7 @@ from .transport import (
     SignAction,
     SleepAction,
     TransportFailure,
+    environment_proxies,
 )
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
 
@@ -115,8 +116,10 @@ def _parse_base_url(value: object, what: str) -> Endpoint:
     if parts.query or parts.fragment or "@" in parts.netloc:
         raise ConfigurationError(f"{what} must not contain a query, fragment or credentials")
     if not host.isascii():
+        import idna  # IDNA 2008, as httpx encodes hosts (the codec "idna" is IDNA 2003)
+
         try:
-            host = host.encode("idna").decode("ascii")
+            host = idna.encode(host).decode("ascii")
         except UnicodeError:
             raise ConfigurationError(f"{what} has an invalid host name: {host!r}") from None
     netloc = f"[{host}]" if ":" in host else host
@@ -128,9 +131,9 @@ def _parse_base_url(value: object, what: str) -> Endpoint:
 
 def _proxies_configured() -> bool:
     """Whether httpx would route requests through a proxy (then httpx carries them)."""
-    for name in ("https_proxy", "http_proxy", "all_proxy"):
-        if os.environ.get(name) or os.environ.get(name.upper()):
-            return True
+    proxies = environment_proxies()
+    if any(proxies.get(scheme) for scheme in ("https", "http", "all")):
+        return True
     if sys.platform in ("darwin", "win32"):  # system proxy settings, as httpx reads them
         from urllib.request import getproxies
 
@@ -548,7 +551,7 @@ class SyncAPIClient(_ClientBase["httpx.Client", _SyncTransport]):
 
         if http_client is not None:
             return HttpxSyncTransport(http_client, owned=False)
-        return HttpxSyncTransport(new_sync_client(self.timeout), owned=True)
+        return HttpxSyncTransport(new_sync_client(self.timeout), owned=True, timeout=self.timeout)
 
     def _request(
         self,
@@ -625,7 +628,7 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
 
         if http_client is not None:
             return HttpxAsyncTransport(http_client, owned=False)
-        return HttpxAsyncTransport(new_async_client(self.timeout), owned=True)
+        return HttpxAsyncTransport(new_async_client(self.timeout), owned=True, timeout=self.timeout)
 
     async def _request(
         self,

@@ -4,36 +4,89 @@ Imported only when such a client is in use, so that importing the package does n
 A caller's client keeps its own defaults (headers, auth, proxy, event hooks): requests are built
 with ``client.build_request`` so they merge in; ours are the same as the built-in transport's.
 
-The body is streamed and counted, as in :mod:`.http11`; each attempt's deadline is checked
-between body chunks (the async client also enforces it around the whole exchange).
+The body is streamed and counted, as in :mod:`.http11`. Each attempt's deadline covers the whole
+exchange, head included: httpx's own timeouts apply to each read, so a server trickling its
+response a byte at a time would hold a call for as long as it likes. The async transport wraps the
+exchange in a timeout; the blocking one runs it in a worker thread and stops waiting at the
+deadline (the worker ends on httpx's read timeout and closes the response).
+
+After ``os.fork()`` our own client is replaced in the child (its connections are the parent's). A
+caller's ``http_client=`` cannot be: a process that forks must create its clients after the fork.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import lru_cache
 
 import httpx
 
-from .errors import RequestValidationError
+from .errors import ConfigurationError, RequestValidationError
 from .tls import default_ssl_context
-from .transport import RawResponse, SendAction, TransportFailure, failure
+from .transport import (
+    RawResponse,
+    SendAction,
+    TransportFailure,
+    environment_proxies,
+    failure,
+    forget_after_fork,
+)
 
 __all__ = ["HttpxAsyncTransport", "HttpxSyncTransport", "new_async_client", "new_sync_client"]
 
 
+_WORKERS = 64
+
+
 def new_sync_client(timeout: float) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout), follow_redirects=False, verify=default_ssl_context()
-    )
+    try:
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, verify=default_ssl_context()
+        )
+    except ImportError as exc:
+        raise _proxy_support_missing(exc) from None
 
 
 def new_async_client(timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout), follow_redirects=False, verify=default_ssl_context()
+    try:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, verify=default_ssl_context()
+        )
+    except ImportError as exc:
+        raise _proxy_support_missing(exc) from None
+
+
+def _proxy_support_missing(exc: ImportError) -> ConfigurationError:
+    """httpx needs an optional package for a proxy in the environment (SOCKS: socksio)."""
+    schemes = sorted(
+        f"{scheme.upper()}_PROXY"
+        for scheme, url in environment_proxies().items()
+        if url.lower().startswith("socks")
     )
+    where = f" ({', '.join(schemes)})" if schemes else ""
+    return ConfigurationError(
+        f"a SOCKS proxy is set in the environment{where}, and httpx cannot use it without the "
+        f"socksio package ({exc.name or 'socksio'} is missing): pip install 'httpx[socks]', or "
+        "unset the variable"
+    )
+
+
+def _declared_too_large(response: httpx.Response, limit: int) -> bool:
+    declared = (response.headers.get("Content-Length") or "").strip()
+    if not (declared.isascii() and declared.isdigit()):
+        return False
+    digits = declared.lstrip("0")
+    return len(digits) > 18 or int(digits or "0") > limit
+
+
+def _unreadable(exc: ValueError) -> httpx.RemoteProtocolError:
+    # h11 lets a few malformed responses through as ValueError (a 5,000-digit Content-Length).
+    return httpx.RemoteProtocolError(f"unreadable response: {type(exc).__name__}")
 
 
 @lru_cache(maxsize=1024)
@@ -77,9 +130,7 @@ class _BodyCollector:
         # Error bodies are only informative: keep what fits. A 2xx must be complete or refused.
         self.keep_partial = not (200 <= response.status_code < 300)
         self.too_large = False
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            self.too_large = True
+        self.too_large = _declared_too_large(response, limit)
 
     def feed(self, chunk: bytes) -> bool:
         """Add a chunk; ``True`` means stop reading."""
@@ -102,55 +153,105 @@ class _BodyCollector:
         return RawResponse(response.status_code, response.headers, content, self.too_large)
 
 
+class _Progress:
+    __slots__ = ("abandoned", "got_response")
+
+    def __init__(self) -> None:
+        self.got_response = False
+        self.abandoned = False  # the caller stopped waiting: stop reading
+
+
 class HttpxSyncTransport:
     """Blocking sends on an ``httpx.Client``; closes it only if it is ours."""
 
-    def __init__(self, http: httpx.Client, *, owned: bool) -> None:
+    def __init__(self, http: httpx.Client, *, owned: bool, timeout: float = 10.0) -> None:
         self.http = http
         self.owned = owned
+        self._timeout = timeout
+        self._workers: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._forked = False
+        forget_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._workers = None  # its threads did not survive the fork
+        self._forked = True
 
     @property
     def is_closed(self) -> bool:
         return self.http.is_closed
 
+    def _executor(self) -> ThreadPoolExecutor:
+        workers = self._workers
+        if workers is None:
+            with self._lock:
+                if self._forked:
+                    self._forked = False
+                    if self.owned:  # the parent's connections: start afresh
+                        self.http = new_sync_client(self._timeout)
+                workers = self._workers
+                if workers is None:
+                    workers = self._workers = ThreadPoolExecutor(_WORKERS, "wechatpay-httpx")
+        return workers
+
     def send(self, action: SendAction) -> RawResponse | TransportFailure:
-        http = self.http
         deadline = time.monotonic() + action.timeout
-        request = _build_request(http, action)
+        executor = self._executor()  # first: after a fork it renews our client
+        request = _build_request(self.http, action)
+        progress = _Progress()
+        future = executor.submit(self._exchange, request, action, deadline, progress)
         try:
-            response = http.send(request, stream=True, follow_redirects=False)
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            progress.abandoned = True
+            error = httpx.ReadTimeout(f"no complete response within {action.timeout} s")
+            return failure(error, before_response=not progress.got_response)
+
+    def _exchange(
+        self, request: httpx.Request, action: SendAction, deadline: float, progress: _Progress
+    ) -> RawResponse | TransportFailure:
+        try:
+            response = self.http.send(request, stream=True, follow_redirects=False)
         except httpx.RequestError as exc:
             return failure(exc, before_response=True)
+        except ValueError as exc:
+            return failure(_unreadable(exc), before_response=True)
+        progress.got_response = True
         try:
             collector = _BodyCollector(response, action.max_bytes, deadline)
             if not collector.too_large or collector.keep_partial:
                 for chunk in response.iter_bytes():
-                    if collector.feed(chunk):
+                    if collector.feed(chunk) or progress.abandoned:
                         break
             return collector.result()
         except httpx.RequestError as exc:
             return failure(exc, before_response=False)
+        except ValueError as exc:
+            return failure(_unreadable(exc), before_response=False)
         finally:
             response.close()
 
     def close(self) -> None:
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.shutdown(wait=False)
         if self.owned:
             self.http.close()
-
-
-class _Progress:
-    __slots__ = ("got_response",)
-
-    def __init__(self) -> None:
-        self.got_response = False
 
 
 class HttpxAsyncTransport:
     """Asyncio sends on an ``httpx.AsyncClient``; closes it only if it is ours."""
 
-    def __init__(self, http: httpx.AsyncClient, *, owned: bool) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, owned: bool, timeout: float = 10.0) -> None:
         self.http = http
         self.owned = owned
+        self._timeout = timeout
+        self._forked = False
+        forget_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._forked = True
 
     @property
     def is_closed(self) -> bool:
@@ -165,6 +266,8 @@ class HttpxAsyncTransport:
             response = await http.send(request, stream=True, follow_redirects=False)
         except httpx.RequestError as exc:
             return failure(exc, before_response=True)
+        except ValueError as exc:
+            return failure(_unreadable(exc), before_response=True)
         progress.got_response = True
         try:
             collector = _BodyCollector(response, action.max_bytes, deadline)
@@ -175,10 +278,16 @@ class HttpxAsyncTransport:
             return collector.result()
         except httpx.RequestError as exc:
             return failure(exc, before_response=False)
+        except ValueError as exc:
+            return failure(_unreadable(exc), before_response=False)
         finally:
             await response.aclose()
 
     async def send(self, action: SendAction) -> RawResponse | TransportFailure:
+        if self._forked:
+            self._forked = False
+            if self.owned:  # the parent's connections: start afresh
+                self.http = new_async_client(self._timeout)
         deadline = time.monotonic() + action.timeout
         progress = _Progress()
         try:

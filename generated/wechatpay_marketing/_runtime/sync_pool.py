@@ -4,8 +4,12 @@ One request per connection at a time; idle connections are kept per origin (up t
 ``max_idle``, for at most ``keepalive_expiry`` seconds) and checked before reuse, so a connection
 the server closed meanwhile is replaced instead of failing the call. Head and body leave in one
 ``sendall`` on a ``TCP_NODELAY`` socket. The attempt's deadline bounds connecting, the TLS
-handshake, sending and every read. Safe to share between threads. Errors are reported as the
-``httpx`` exceptions a ``httpx.Client`` would raise, through :func:`.transport.failure`.
+handshake, sending and every read. Safe to share between threads; after ``os.fork()`` the child
+forgets the parent's connections (:func:`.transport.forget_after_fork`). A caller's
+``Connection: close`` is honoured. When sending fails because the server answered early and
+closed (a 413 to a large body), that answer is read and returned, as httpcore does. Errors are
+reported as the ``httpx`` exceptions a ``httpx.Client`` would raise, through
+:func:`.transport.failure`.
 """
 
 from __future__ import annotations
@@ -17,8 +21,16 @@ import time
 from typing import TYPE_CHECKING
 
 from .http11 import ProtocolError, ResponseParser, request_head
-from .tls import default_ssl_context
-from .transport import Endpoint, RawResponse, SendAction, TransportFailure, failure
+from .tls import check_trust_environment, default_ssl_context
+from .transport import (
+    Endpoint,
+    RawResponse,
+    SendAction,
+    TransportFailure,
+    asks_to_close,
+    failure,
+    forget_after_fork,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -50,6 +62,17 @@ class SyncPool:
         self._closed = False
         #: Connections opened so far (tests and benchmarks check that keep-alive works).
         self.connections_opened = 0
+        forget_after_fork(self)
+        if ssl_context is None:
+            check_trust_environment()
+
+    def _after_fork(self) -> None:
+        """In a forked child: the inherited connections belong to the parent."""
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for sock, _ in connections:
+                sock.close()  # the child's copy only: no shutdown, the parent's stays open
 
     @property
     def is_closed(self) -> bool:
@@ -131,6 +154,7 @@ class SyncPool:
         phase = "connect"
         sock = self._checkout(endpoint)
         ok = False
+        write_error: OSError | None = None
         try:
             if sock is None:
                 sock = self._connect(endpoint, deadline)
@@ -139,7 +163,12 @@ class SyncPool:
             if remaining <= 0:
                 raise _Timeout
             sock.settimeout(remaining)
-            sock.sendall(data)
+            try:
+                sock.sendall(data)
+            except TimeoutError:
+                raise
+            except OSError as exc:  # the server may have answered early and closed: read it
+                write_error = exc
             phase = "read"
             while True:
                 remaining = deadline - time.monotonic()
@@ -153,18 +182,25 @@ class SyncPool:
                 if parser.feed(chunk):
                     break
             ok = True
-        except (_Timeout, TimeoutError):
-            return failure(_error(phase, timed_out=True), before_response=not parser.head_done)
-        except ProtocolError as exc:
-            return failure(_error("protocol", str(exc)), before_response=not parser.head_done)
-        except OSError as exc:
-            return failure(_error(phase, _describe(exc)), before_response=not parser.head_done)
+        except (_Timeout, ProtocolError, OSError) as exc:
+            if write_error is not None and not parser.head_done:  # no early answer after all
+                return failure(_error("write", _describe(write_error)), before_response=True)
+            if isinstance(exc, (_Timeout, TimeoutError)):
+                error = _error(phase, timed_out=True)
+            elif isinstance(exc, ProtocolError):
+                error = _error("protocol", str(exc))
+            else:
+                error = _error(phase, _describe(exc))
+            return failure(error, before_response=not parser.head_done)
         finally:
-            if sock is not None and not (ok and parser.reusable):
+            reuse = ok and parser.reusable and write_error is None
+            if sock is not None and not reuse:
                 sock.close()
         assert sock is not None
-        if parser.reusable:
+        if reuse and not asks_to_close(action.headers):
             self._checkin(endpoint, sock)
+        elif reuse:
+            sock.close()
         return RawResponse(parser.status_code, parser.headers, parser.body, parser.too_large)
 
 
@@ -192,9 +228,20 @@ def _error(phase: str, message: str = "", *, timed_out: bool = False) -> Excepti
 
 
 def _readable(sock: socket.socket) -> bool:
-    """Whether an idle connection has something to read: EOF (closed by the server) or junk."""
+    """Whether an idle connection has something to read: EOF (closed by the server) or junk.
+
+    ``poll``, not ``select``: select cannot watch a socket numbered 1024 or more, and treating
+    every such connection as stale would silently end keep-alive in a busy process.
+    """
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        if _poll is not None:
+            poller = _poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([sock], [], [], 0)  # Windows: no such limit there
     except (OSError, ValueError):
         return True
     return bool(readable)
+
+
+_poll = getattr(select, "poll", None)

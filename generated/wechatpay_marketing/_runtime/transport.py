@@ -18,9 +18,11 @@ and each attempt has a deadline of ``timeout`` seconds for the whole exchange.
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -30,7 +32,10 @@ __all__ = [
     "SignAction",
     "SleepAction",
     "TransportFailure",
+    "asks_to_close",
+    "environment_proxies",
     "failure",
+    "forget_after_fork",
 ]
 
 #: The port a URL of each scheme means when it names none.
@@ -132,3 +137,61 @@ def failure(error: Exception, before_response: bool) -> TransportFailure:
     )
     unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
     return TransportFailure(error, before_response, timed_out, retryable, failover, unsent)
+
+
+def asks_to_close(headers: Mapping[str, str]) -> bool:
+    """Whether the caller's headers say ``Connection: close`` (the connection is then not kept)."""
+    for name, value in headers.items():
+        if len(name) == 10 and name.lower() == "connection":
+            return "close" in value.lower()
+    return False
+
+
+class _ForkAware(Protocol):
+    def _after_fork(self) -> None: ...
+
+
+_FORK_AWARE: weakref.WeakSet[_ForkAware] = weakref.WeakSet()
+
+
+def forget_after_fork(holder: _ForkAware) -> None:
+    """Have ``holder._after_fork()`` called in the child after ``os.fork()``.
+
+    A child must never use the parent's keep-alive connections: the two processes would read each
+    other's responses, and a WeChat Pay response signature does not cover the request, so a
+    swapped response would verify. Holders drop (without any shutdown on the wire) what they
+    inherited and open their own connections.
+    """
+    _FORK_AWARE.add(holder)
+
+
+def _forget_in_child() -> None:
+    for holder in list(_FORK_AWARE):
+        holder._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
+def environment_proxies() -> dict[str, str]:
+    """The proxy variables as urllib (and so httpx) reads them: ``{"https": url, ...}``.
+
+    Names in any case (``HTTPS_PROXY``, ``https_proxy``, ``Https_Proxy``); an all-lower-case name
+    wins over the others, even empty; ``HTTP_PROXY`` is ignored in a CGI request
+    (``REQUEST_METHOD`` set), as urllib does against "httpoxy".
+    """
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        key = name.lower()
+        if value and key.endswith("_proxy"):
+            found[key[:-6]] = value
+    for name, value in os.environ.items():
+        if name.endswith("_proxy") and name.islower():
+            if value:
+                found[name[:-6]] = value
+            else:
+                found.pop(name[:-6], None)
+    if "REQUEST_METHOD" in os.environ:
+        found.pop("http", None)
+    return found

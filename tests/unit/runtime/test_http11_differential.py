@@ -169,7 +169,6 @@ def test_the_oracle_is_really_h11() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n Folded: x\r\nContent-Length: 2\r\n\r\n",
-        b"HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX: \x00\r\nContent-Length: 2\r\n\r\n",
     ],
 )
