@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
@@ -35,9 +35,10 @@ from .keys import KeyInput, PublicKey, load_private_key, load_public_key
 from .log import configure_from_env, logger
 from .notification import DEFAULT_MAX_NOTIFICATION_BYTES, Notification
 from .notification import parse_notification as _parse_notification
-from .request import check_extra_headers, render_path, serialize_body
+from .request import check_extra_headers, encode_query, render_path, serialize_body
 from .response import Response
 from .retries import RETRY_STATUSES, RetryPolicy
+from .sensitive import FieldPath, decrypt_fields, encrypt_fields
 from .signing import SCHEMES, Signer, check_token
 from .transport import (
     DEFAULT_PORTS,
@@ -49,6 +50,7 @@ from .transport import (
     TransportFailure,
     environment_proxies,
 )
+from .upload import Upload
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
 
 if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
@@ -93,6 +95,15 @@ class Operation:
     path: str  # template, e.g. "/v3/marketing/busifavor/stocks/{stock_id}/budget"
     auth_scheme: Literal["merchant", "brand"]
     has_body: bool
+    #: The body is ``multipart/form-data`` with a signed ``meta`` part (an :class:`Upload`).
+    multipart: bool = False
+    #: 2xx statuses whose answer WeChat Pay does not sign (files such as bills); a JSON answer
+    #: is verified all the same.
+    unsigned_statuses: frozenset[int] = frozenset()
+    #: Request fields encrypted with the WeChat Pay public key (paths of wire names, ``None``:
+    #: every array item), and response fields decrypted with the caller's private key.
+    sensitive_request: tuple[FieldPath, ...] = ()
+    sensitive_response: tuple[FieldPath, ...] = ()
 
 
 # Characters kept as they are in a base URL's path prefix (RFC 3986 pchar, "/" and "%").
@@ -248,7 +259,8 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         identity = _config_token(mchid if mchid is not None else brand_id, SCHEMES[scheme][1])
         serial = _config_token(serial_no, "serial_no")
         key_id = _config_token(wechatpay_public_key_id, "wechatpay_public_key_id")
-        self._signer = Signer(scheme, identity, serial, load_private_key(private_key))
+        self._private_key = load_private_key(private_key)
+        self._signer = Signer(scheme, identity, serial, self._private_key)
 
         public_keys: dict[str, PublicKey] = {key_id: load_public_key(wechatpay_public_key)}
         for extra_id, extra_key in (wechatpay_public_keys or {}).items():
@@ -261,6 +273,8 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                     "for the same id"
                 )
             public_keys[extra_id] = loaded
+        #: The key sensitive request fields are encrypted with, and its id (Wechatpay-Serial).
+        self._encryption_key: tuple[str, PublicKey] | None = (key_id, public_keys[key_id])
         self._verifier = ResponseVerifier(
             public_keys, max_clock_skew=_positive_int(max_clock_skew, "max_clock_skew")
         )
@@ -345,6 +359,40 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
 
     # -- one call ------------------------------------------------------------------------------
 
+    def _sensitive_key(self, op: Operation) -> tuple[str, PublicKey]:
+        key = self._encryption_key
+        if key is None:
+            raise ConfigurationError(
+                f"{op.operation_id} sends sensitive fields, which are encrypted with the WeChat "
+                "Pay public key: create the client with wechatpay_public_key_id= and "
+                "wechatpay_public_key="
+            )
+        return key
+
+    def _content(
+        self, op: Operation, body: Mapping[str, Any] | None, upload: Upload | None
+    ) -> tuple[bytes | None, bytes, Mapping[str, str]]:
+        """The body bytes to send, the bytes to sign, and the headers, built once per call."""
+        if op.multipart:
+            if upload is None or body is not None:
+                raise RequestValidationError("file", f"{op.operation_id} uploads a file")
+            content, content_type = upload.encode()
+            return content, upload.meta, {**self._headers, "Content-Type": content_type}
+        if upload is not None:
+            raise RequestValidationError("file", f"{op.operation_id} takes no file")
+        if not op.has_body:
+            if body is not None:
+                raise RequestValidationError("", f"{op.operation_id} takes no request body")
+            return None, b"", self._headers
+        data: Any = body if body is not None else {}
+        headers = self._headers_with_body
+        if op.sensitive_request:
+            key_id, key = self._sensitive_key(op)
+            data = encrypt_fields(data, op.sensitive_request, key)
+            headers = {**headers, "Wechatpay-Serial": key_id}
+        content = serialize_body(data)
+        return content, content, headers
+
     def _flow(
         self,
         op: Operation,
@@ -353,6 +401,9 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         extra_headers: Mapping[str, str] | None,
         max_retries: int | None,
         timeout: float | None,
+        query: Sequence[tuple[str, object]] | None = None,
+        upload: Upload | None = None,
+        max_response_bytes: int | None = None,
     ) -> Generator[_Step, _Outcome, Response]:
         """Every attempt of one call. Raises before the first yield if the call is invalid."""
         signer = self._signer
@@ -364,13 +415,16 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                 f"{needed}=; this client was created with {have}="
             )
         target = render_path(op.path, path_params)
-        if op.has_body:
-            content: bytes | None = serialize_body(body if body is not None else {})
-            headers = self._headers_with_body
-        elif body is not None:
-            raise RequestValidationError("", f"{op.operation_id} takes no request body")
-        else:
-            content, headers = None, self._headers
+        if query:
+            encoded = encode_query(query)
+            if encoded:
+                target = f"{target}?{encoded}"
+        content, signed_body, headers = self._content(op, body, upload)
+        size_limit = (
+            self.max_response_bytes
+            if max_response_bytes is None
+            else _positive_int(max_response_bytes, "max_response_bytes")
+        )
         if extra_headers:
             headers = _merge_headers(headers, check_extra_headers(extra_headers))
         retries = (
@@ -379,7 +433,6 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         seconds = self.timeout if timeout is None else _positive_number(timeout, "timeout")
 
         method = op.method.upper()
-        signed_body = content if content is not None else b""
         attempts = retries + 1
         base_index = 0
         attempt = 0
@@ -396,7 +449,7 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             send_headers["Authorization"] = authorization
             started = time.perf_counter()
             outcome = yield SendAction(
-                method, base, canonical, send_headers, content, seconds, self.max_response_bytes
+                method, base, canonical, send_headers, content, seconds, size_limit
             )
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             last = attempt == attempts
@@ -471,12 +524,24 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             if 200 <= status < 300:
                 if outcome.too_large:
                     raise ResponseTooLargeError(
-                        self.max_response_bytes, request_id=request_id, status_code=status
+                        size_limit, request_id=request_id, status_code=status
                     )
-                self._verifier.verify(
-                    outcome.headers, outcome.content, request_id=request_id, status_code=status
-                )
-                return Response(status, outcome.headers, outcome.content, request_id)
+                if status not in op.unsigned_statuses or _is_json(outcome):
+                    self._verifier.verify(
+                        outcome.headers, outcome.content, request_id=request_id, status_code=status
+                    )
+                response = Response(status, outcome.headers, outcome.content, request_id)
+                if op.sensitive_response and outcome.content:
+                    response.set_json(
+                        decrypt_fields(
+                            response.json(),
+                            op.sensitive_response,
+                            self._private_key,
+                            request_id=request_id,
+                            status_code=status,
+                        )
+                    )
+                return response
 
             error = make_status_error(
                 status, outcome.content, request_id=request_id, headers=outcome.headers
@@ -499,6 +564,15 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             )
             yield SleepAction(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _is_json(response: RawResponse) -> bool:
+    """Whether an answer is JSON (by its Content-Type, or by its first byte when that is
+    missing): an answer the spec marks unsigned is verified all the same when it is JSON."""
+    media = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return True
+    return response.content[:256].lstrip()[:1] in (b"{", b"[")  # no copy of a file
 
 
 def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
@@ -562,11 +636,24 @@ class SyncAPIClient(_ClientBase["httpx.Client", _SyncTransport]):
         extra_headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
         timeout: float | None = None,
+        query: Sequence[tuple[str, object]] | None = None,
+        upload: Upload | None = None,
+        max_response_bytes: int | None = None,
     ) -> Response:
         transport = self._http
         if transport.is_closed:
             raise WeChatPayError("this client is closed")
-        flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
+        flow = self._flow(
+            op,
+            path_params,
+            body,
+            extra_headers,
+            max_retries,
+            timeout,
+            query,
+            upload,
+            max_response_bytes,
+        )
         step = next(flow)
         while True:
             outcome: _Outcome
@@ -639,11 +726,24 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
         extra_headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
         timeout: float | None = None,
+        query: Sequence[tuple[str, object]] | None = None,
+        upload: Upload | None = None,
+        max_response_bytes: int | None = None,
     ) -> Response:
         transport = self._http
         if transport.is_closed:
             raise WeChatPayError("this client is closed")
-        flow = self._flow(op, path_params, body, extra_headers, max_retries, timeout)
+        flow = self._flow(
+            op,
+            path_params,
+            body,
+            extra_headers,
+            max_retries,
+            timeout,
+            query,
+            upload,
+            max_response_bytes,
+        )
         step = next(flow)
         self._in_flight += 1
         try:

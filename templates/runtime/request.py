@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from .errors import RequestValidationError
 
-__all__ = ["check_extra_headers", "render_path", "serialize_body"]
+__all__ = ["check_extra_headers", "encode_query", "render_path", "serialize_body"]
 
 # One encoder for every call: json.dumps() with non-default options builds a new one each time.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -66,6 +67,39 @@ def render_path(template: str, params: Mapping[str, str]) -> str:
             raise RequestValidationError(name, "path parameter is not valid text") from None
         out.append(literal)
     return "".join(out)
+
+
+def _query_value(name: str, value: object) -> str:
+    if isinstance(value, bool):  # before int: True is an int
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    raise RequestValidationError(
+        name, f"query parameter must be a string, integer or boolean, got {type(value).__name__}"
+    )
+
+
+def encode_query(params: Sequence[tuple[str, object]]) -> str:
+    """``a=1&b=x`` in the given (declared) order; ``None`` values are left out.
+
+    Names and values are percent-encoded as UTF-8, keeping only the RFC 3986 unreserved
+    characters (``A-Z a-z 0-9 - . _ ~``); booleans are ``true``/``false``. The result is
+    signed and sent as it is.
+    """
+    parts: list[str] = []
+    for name, value in params:
+        if value is None:
+            continue
+        text = _query_value(name, value)
+        try:
+            parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+        except UnicodeEncodeError:
+            raise RequestValidationError(name, "query parameter is not valid text") from None
+    return "&".join(parts)
 
 
 def serialize_body(body: Mapping[str, Any]) -> bytes:

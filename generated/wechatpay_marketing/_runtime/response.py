@@ -10,6 +10,8 @@ from .errors import APIResponseValidationError
 
 __all__ = ["Response"]
 
+_UNSET: Any = object()
+
 
 class Response:
     """A 2xx response whose signature was verified. ``content`` is the raw body bytes.
@@ -18,7 +20,7 @@ class Response:
     carried the call).
     """
 
-    __slots__ = ("content", "headers", "request_id", "status_code")
+    __slots__ = ("_json", "content", "headers", "request_id", "status_code")
 
     def __init__(
         self, status_code: int, headers: Mapping[str, str], content: bytes, request_id: str | None
@@ -27,12 +29,19 @@ class Response:
         self.headers = headers
         self.content = content
         self.request_id = request_id
+        self._json: Any = _UNSET
+
+    def set_json(self, data: Any) -> None:
+        """Fix what :meth:`json` returns (the body with its sensitive fields decrypted)."""
+        self._json = data
 
     def json(self) -> Any:
         """The parsed JSON body; ``None`` for an empty 204.
 
         Raises :class:`APIResponseValidationError` (with the request id) if the body is not JSON.
         """
+        if self._json is not _UNSET:
+            return self._json
         if not self.content and self.status_code == 204:
             return None
         try:
