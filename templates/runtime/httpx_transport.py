@@ -7,16 +7,19 @@ with ``client.build_request`` so they merge in; ours are the same as the built-i
 The body is streamed and counted, as in :mod:`.http11`. Each attempt's deadline covers the whole
 exchange, head included: httpx's own timeouts apply to each read, so a server trickling its
 response a byte at a time would hold a call for as long as it likes. The async transport wraps the
-exchange in a timeout; the blocking one runs it in a worker thread and stops waiting at the
-deadline (the worker ends on httpx's read timeout and closes the response).
+exchange in a timeout; the blocking one runs it in a worker thread, in the caller's context
+(``contextvars``), and stops waiting at the deadline (the worker ends on httpx's read timeout and
+closes the response).
 
 After ``os.fork()`` our own client is replaced in the child (its connections are the parent's). A
-caller's ``http_client=`` cannot be: a process that forks must create its clients after the fork.
+caller's ``http_client=`` cannot be: the child logs a warning on its first call (a process that
+forks must create its clients after the fork).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 import threading
 import time
@@ -27,6 +30,7 @@ from functools import lru_cache
 import httpx
 
 from .errors import ConfigurationError, RequestValidationError
+from .log import logger
 from .tls import default_ssl_context
 from .transport import (
     RawResponse,
@@ -41,6 +45,15 @@ __all__ = ["HttpxAsyncTransport", "HttpxSyncTransport", "new_async_client", "new
 
 
 _WORKERS = 64
+
+
+def _warn_inherited_client() -> None:
+    logger.warning(
+        "this process was forked after its http_client= was created: the child shares that "
+        "client's keep-alive connections with the parent, and the two can read each other's "
+        "responses; create the httpx client after the fork (the built-in transport does this "
+        "by itself)"
+    )
 
 
 def new_sync_client(timeout: float) -> httpx.Client:
@@ -190,6 +203,8 @@ class HttpxSyncTransport:
                     self._forked = False
                     if self.owned:  # the parent's connections: start afresh
                         self.http = new_sync_client(self._timeout)
+                    else:  # a caller's client: theirs to replace; say so
+                        _warn_inherited_client()
                 workers = self._workers
                 if workers is None:
                     workers = self._workers = ThreadPoolExecutor(_WORKERS, "wechatpay-httpx")
@@ -200,7 +215,9 @@ class HttpxSyncTransport:
         executor = self._executor()  # first: after a fork it renews our client
         request = _build_request(self.http, action)
         progress = _Progress()
-        future = executor.submit(self._exchange, request, action, deadline, progress)
+        # The caller's context goes along (tracing instrumentation of httpx reads it there).
+        context = contextvars.copy_context()
+        future = executor.submit(context.run, self._exchange, request, action, deadline, progress)
         try:
             return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
@@ -288,6 +305,8 @@ class HttpxAsyncTransport:
             self._forked = False
             if self.owned:  # the parent's connections: start afresh
                 self.http = new_async_client(self._timeout)
+            else:  # a caller's client: theirs to replace; say so
+                _warn_inherited_client()
         deadline = time.monotonic() + action.timeout
         progress = _Progress()
         try:

@@ -27,7 +27,7 @@ SPECS = ROOT / "specs"
 RECORD = ROOT / "BENCHMARKS.md"
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-SECTIONS = ("percall", "async", "startup", "generation")
+SECTIONS = ("percall", "async", "startup", "generation", "transports")
 
 
 def _pin(enabled: bool) -> tuple[int | None, set[int] | None]:
@@ -97,6 +97,15 @@ def main(argv: list[str] | None = None) -> int:
             repeats={0: 3, 10: 2} if not quick else {0: 1},
             timeout=120 if quick else 420,
             floor=60 if quick else 150,
+        )
+    if section("transports"):
+        from . import transports
+
+        rows += transports.run(
+            rounds=3 if quick else 12,
+            batch=50 if quick else 200,
+            async_calls=640 if quick else 3200,
+            server_cpu=server_cpu,
         )
     details["load average at end"] = machine.load_average()
     details["bench wall time"] = f"{time.perf_counter() - started:.0f} s"

@@ -1,17 +1,14 @@
 """Fixtures of the transport conformance suite.
 
 The runtime is loaded from its source, ``templates/runtime``, copied into a throwaway package
-(``conf_pkg._runtime``, the layout of the generated package). Keys and the TLS certificate are real
-ones made here; every server is a real socket on loopback.
+(``conf_pkg._runtime``, the layout of the generated package: :func:`.sides.load_runtime`). Keys
+and the TLS certificates are real ones made here; every server is a real socket on loopback.
 """
 
 from __future__ import annotations
 
 import datetime
-import importlib
 import ipaddress
-import os
-import shutil
 import ssl
 import sys
 from collections.abc import Iterator
@@ -25,28 +22,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-RUNTIME_SOURCE = Path(__file__).resolve().parents[2] / "templates" / "runtime"
-PACKAGE = "conf_pkg"
-MODULES = ("http11", "sync_pool", "async_pool", "transport", "tls", "client", "errors")
-
-#: ``CONFORMANCE=full`` runs every scenario in both modes with longer trickles; ``make test``
-#: runs the short profile (every scenario, shorter waits).
-FULL = os.environ.get("CONFORMANCE", "short") == "full"
+from .sides import load_runtime
 
 
 @pytest.fixture(scope="session")
 def tr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    root = tmp_path_factory.mktemp("conformance-pkg")
-    package = root / PACKAGE
-    package.mkdir()
-    (package / "__init__.py").write_text('"""Stand-in for the generated package."""\n')
-    shutil.copytree(
-        RUNTIME_SOURCE, package / "_runtime", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    sys.path.insert(0, str(root))
-    names = (*MODULES, "httpx_transport")
-    yield SimpleNamespace(**{n: importlib.import_module(f"{PACKAGE}._runtime.{n}") for n in names})
-    sys.path.remove(str(root))
+    folder = tmp_path_factory.mktemp("conformance-pkg")
+    yield load_runtime(folder)
+    sys.path.remove(str(folder))
 
 
 def _pem(key: rsa.RSAPrivateKey) -> str:
@@ -55,8 +38,7 @@ def _pem(key: rsa.RSAPrivateKey) -> str:
     ).decode()
 
 
-@pytest.fixture(scope="session")
-def client_kwargs() -> dict[str, Any]:
+def make_client_kwargs() -> dict[str, Any]:
     """Constructor arguments of a merchant client (pointed nowhere useful: construction only)."""
     merchant = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     wechatpay = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -73,7 +55,12 @@ def client_kwargs() -> dict[str, Any]:
     }
 
 
-def _certificate(folder: Path, name: str, hosts: list[str]) -> SimpleNamespace:
+@pytest.fixture(scope="session")
+def client_kwargs() -> dict[str, Any]:
+    return make_client_kwargs()
+
+
+def make_certificate(folder: Path, name: str, hosts: list[str]) -> SimpleNamespace:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -108,10 +95,10 @@ def _certificate(folder: Path, name: str, hosts: list[str]) -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """A self-signed certificate for localhost and 127.0.0.1."""
-    return _certificate(tmp_path_factory.mktemp("tls"), "localhost", ["localhost", "127.0.0.1"])
+    return make_certificate(tmp_path_factory.mktemp("tls"), "localhost", ["localhost", "127.0.0.1"])
 
 
 @pytest.fixture(scope="session")
 def other_certificate(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """A self-signed certificate for another name (a hostname mismatch on loopback)."""
-    return _certificate(tmp_path_factory.mktemp("tls-other"), "other", ["example.invalid"])
+    return make_certificate(tmp_path_factory.mktemp("tls-other"), "other", ["example.invalid"])
