@@ -31,6 +31,7 @@ typecheck: venv
 
 test: venv
 	$(BIN)/wechatpay-codegen validate specs
+	$(BIN)/wechatpay-codegen doc-check --docs specs/pages --specs specs
 	$(BIN)/wechatpay-codegen generate --check
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q

@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
         "else ~/.cache/wechatpay-codegen)",
     )
 
+    doc_check = sub.add_parser(
+        "doc-check",
+        help="compare saved doc pages with the specs; one line per difference",
+        description="Compare each saved doc page (text form) with the spec operation of the same "
+        "method and path. Exit 0 when they agree, else 1 with one line per difference naming the "
+        "page line and the spec's file:line:col. Example: "
+        "wechatpay-codegen doc-check --docs specs/pages --specs specs",
+    )
+    doc_check.add_argument(
+        "--docs", type=Path, default=Path("specs/pages"), help="folder of saved pages (*.txt)"
+    )
+    doc_check.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
+
     sandbox = sub.add_parser("sandbox", help="run a local WeChat-Pay-compatible server")
     sandbox.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
@@ -69,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             check=args.check,
             use_cache=not args.no_cache,
         )
+    if args.command == "doc-check":
+        from .doccheck import run_doc_check
+
+        return run_doc_check(docs=args.docs, specs=args.specs)
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox
 

@@ -1,0 +1,430 @@
+"""The specs as doc-check and diff see them: operations with their fields, each knowing its place.
+
+This is the one module of the doc-check package that reads the loaded documents; it follows
+``$ref``s (a property's own ``description`` and annotations, written next to its ``$ref``, win)
+and keeps for every value the document and JSON pointer it came from, so a difference can be
+shown at ``file:line:col`` and an annotation can be found where the difference is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..loader import Location, Pointer, SpecDocument, SpecLoadError, SpecSet
+
+__all__ = ["ANNOTATION", "Annotation", "SpecField", "SpecOperation", "SpecView", "read_specs"]
+
+# The extension by which a spec acknowledges an on-purpose difference from the doc page:
+# a list of {difference: <kind>, subject: <field/code/value, optional>, reason: <why>}.
+ANNOTATION = "x-wechatpay-doc-differs"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_MAX_DEPTH = 12  # nested objects followed this deep (a self-referencing schema stops here)
+
+Anchor = tuple[str, Pointer]  # (document display name, pointer of the annotated mapping)
+
+
+@dataclass(frozen=True)
+class Place:
+    doc: SpecDocument
+    pointer: Pointer
+
+    def at(self, *keys: str | int) -> Location:
+        return self.doc.location((*self.pointer, *keys))
+
+    @property
+    def anchor(self) -> Anchor:
+        return (self.doc.display, self.pointer)
+
+
+@dataclass
+class SpecField:
+    name: str
+    required: bool
+    type: str | None  # JSON type; None when the schema names none
+    items: str | None
+    place: Place  # where the property (or parameter) is written
+    schema: Place  # the schema its constraints come from ($ref followed)
+    description: str = ""
+    format: str | None = None
+    max_length: int | None = None
+    min_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    enum: list[str] | None = None
+    enum_place: Place | None = None
+    children: dict[str, SpecField] | None = None
+    children_place: Place | None = None  # the object schema the children are written in
+    required_place: Place | None = None  # the parent's ``required`` list
+
+    @property
+    def type_text(self) -> str:
+        if self.type == "array":
+            return f"array[{self.items or 'any'}]"
+        return self.type or "any"
+
+
+@dataclass
+class ErrorRow:
+    status: int
+    code: str
+    description: str
+    place: Place  # the row itself
+    response: Place  # the response object it belongs to
+
+
+@dataclass
+class SpecOperation:
+    method: str  # upper case
+    path: str
+    summary: str
+    operation_id: str
+    place: Place  # the operation object
+    path_place: Place  # the path item
+    auth: str | None  # merchant / brand
+    auth_place: Place
+    params: dict[str, dict[str, SpecField]] = field(default_factory=dict)
+    body: dict[str, SpecField] | None = None
+    body_place: Place | None = None  # the request body's object schema
+    request_example: Any = None
+    request_example_place: Place | None = None
+    response_status: int | None = None
+    response_place: Place | None = None
+    response: dict[str, SpecField] | None = None
+    response_body_place: Place | None = None
+    response_example: Any = None
+    response_example_place: Place | None = None
+    error_codes: list[ErrorRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    place: Place
+    index: int
+    difference: str
+    subject: str | None
+    reason: str
+
+    @property
+    def location(self) -> Location:
+        return self.place.at(ANNOTATION, self.index)
+
+
+@dataclass
+class SpecView:
+    operations: list[SpecOperation]
+    annotations: list[Annotation]
+    malformed: list[tuple[Location, str]]  # annotations that are not {difference, reason, ...}
+
+
+def read_specs(specs: SpecSet) -> SpecView:
+    """Every operation of every file; ``SpecLoadError`` on a ``$ref`` that cannot be followed."""
+    reader = _Reader(specs)
+    operations: list[SpecOperation] = []
+    for doc in specs.documents.values():
+        paths = doc.data.get("paths")
+        if not isinstance(paths, dict):
+            continue
+        for path, item in paths.items():
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if isinstance(op, dict):
+                    operations.append(
+                        reader.operation(doc, ("paths", path), method, op, item.get("parameters"))
+                    )
+    annotations: list[Annotation] = []
+    malformed: list[tuple[Location, str]] = []
+    for doc in specs.documents.values():
+        _collect_annotations(doc, (), doc.data, annotations, malformed)
+    return SpecView(operations, annotations, malformed)
+
+
+def _collect_annotations(
+    doc: SpecDocument,
+    pointer: Pointer,
+    value: Any,
+    out: list[Annotation],
+    malformed: list[tuple[Location, str]],
+) -> None:
+    if isinstance(value, dict):
+        table = value.get(ANNOTATION)
+        if table is not None:
+            place = Place(doc, pointer)
+            if not isinstance(table, list):
+                malformed.append((place.at(ANNOTATION), f"{ANNOTATION} must be a list"))
+                table = []
+            for index, entry in enumerate(table):
+                ok = (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("difference"), str)
+                    and isinstance(entry.get("reason"), str)
+                    and entry["reason"].strip()
+                    and isinstance(entry.get("subject", ""), str | int)
+                    and set(entry) <= {"difference", "subject", "reason"}
+                )
+                if not ok:
+                    malformed.append(
+                        (
+                            place.at(ANNOTATION, index),
+                            f"{ANNOTATION} entries are {{difference: <kind>, subject: <optional>, "
+                            "reason: <why the spec differs on purpose>}",
+                        )
+                    )
+                    continue
+                subject = entry.get("subject")
+                out.append(
+                    Annotation(
+                        place,
+                        index,
+                        entry["difference"],
+                        None if subject is None else str(subject),
+                        entry["reason"],
+                    )
+                )
+        for key, child in value.items():
+            if key != ANNOTATION:
+                _collect_annotations(doc, (*pointer, key), child, out, malformed)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _collect_annotations(doc, (*pointer, index), child, out, malformed)
+
+
+class _Reader:
+    def __init__(self, specs: SpecSet) -> None:
+        self.specs = specs
+
+    def deref(self, doc: SpecDocument, pointer: Pointer, value: Any) -> tuple[Place, Any]:
+        target_doc, target_pointer, target = self.specs.deref(doc, pointer, value)
+        return Place(target_doc, target_pointer), target
+
+    def operation(
+        self,
+        doc: SpecDocument,
+        path_ptr: Pointer,
+        method: str,
+        op: dict[str, Any],
+        shared_params: Any,
+    ) -> SpecOperation:
+        op_place = Place(doc, (*path_ptr, method))
+        auth, auth_place = self.auth(doc, op_place, op)
+        result = SpecOperation(
+            method=method.upper(),
+            path=str(path_ptr[1]),
+            summary=str(op.get("summary") or ""),
+            operation_id=str(op.get("operationId") or ""),
+            place=op_place,
+            path_place=Place(doc, path_ptr),
+            auth=auth,
+            auth_place=auth_place,
+        )
+        params: list[tuple[Pointer, Any]] = []
+        for base, listed in ((path_ptr, shared_params), (op_place.pointer, op.get("parameters"))):
+            if isinstance(listed, list):
+                params.extend(((*base, "parameters", i), p) for i, p in enumerate(listed))
+        for pointer, raw in params:
+            place, param = self.deref(doc, pointer, raw)
+            if not isinstance(param, dict):
+                continue
+            name, where = param.get("name"), param.get("in")
+            if not isinstance(name, str) or not isinstance(where, str):
+                continue
+            schema_place, schema = self.deref(
+                place.doc, (*place.pointer, "schema"), param.get("schema", {})
+            )
+            item = self.field(name, bool(param.get("required")), place, param, schema_place, schema)
+            item.required_place = place
+            result.params.setdefault(where, {})[name] = item
+        self.request(result, op_place, op)
+        self.responses(result, op_place, op)
+        return result
+
+    def auth(
+        self, doc: SpecDocument, op_place: Place, op: dict[str, Any]
+    ) -> tuple[str | None, Place]:
+        security = op.get("security", doc.data.get("security"))
+        place = Place(doc, (*op_place.pointer, "security"))
+        if not isinstance(security, list) or not security or not isinstance(security[0], dict):
+            return None, place
+        name = next(iter(security[0]), None)
+        schemes = doc.data.get("components", {}).get("securitySchemes", {})
+        if not isinstance(schemes, dict) or not isinstance(name, str) or name not in schemes:
+            return None, place
+        _, scheme = self.deref(doc, ("components", "securitySchemes", name), schemes[name])
+        word = scheme.get("x-wechatpay-auth-scheme") if isinstance(scheme, dict) else None
+        if isinstance(word, str) and "BRAND" in word:
+            return "brand", place
+        return ("merchant" if isinstance(word, str) else None), place
+
+    def request(self, result: SpecOperation, op_place: Place, op: dict[str, Any]) -> None:
+        if "requestBody" not in op:
+            return
+        body_place, body = self.deref(
+            op_place.doc, (*op_place.pointer, "requestBody"), op["requestBody"]
+        )
+        media = _json_media(body)
+        if media is None:
+            return
+        media_place = Place(body_place.doc, (*body_place.pointer, "content", media[0]))
+        content = media[1]
+        result.request_example, result.request_example_place = _example(media_place, content)
+        fields, schema_place = self.object_fields(media_place, content.get("schema"))
+        result.body, result.body_place = fields, schema_place
+
+    def responses(self, result: SpecOperation, op_place: Place, op: dict[str, Any]) -> None:
+        responses = op.get("responses")
+        if not isinstance(responses, dict):
+            return
+        for status, raw in responses.items():
+            code = str(status)
+            if not code.isdigit():
+                continue
+            place, response = self.deref(
+                op_place.doc, (*op_place.pointer, "responses", status), raw
+            )
+            if not isinstance(response, dict):
+                continue
+            rows = response.get("x-wechatpay-error-codes")
+            if isinstance(rows, list):
+                for i, row in enumerate(rows):
+                    if isinstance(row, dict) and isinstance(row.get("code"), str):
+                        result.error_codes.append(
+                            ErrorRow(
+                                int(code),
+                                row["code"],
+                                str(row.get("description") or ""),
+                                Place(place.doc, (*place.pointer, "x-wechatpay-error-codes", i)),
+                                place,
+                            )
+                        )
+            if code.startswith("2") and result.response_status is None:
+                result.response_status = int(code)
+                result.response_place = place
+                media = _json_media(response)
+                if media is not None:
+                    media_place = Place(place.doc, (*place.pointer, "content", media[0]))
+                    result.response_example, result.response_example_place = _example(
+                        media_place, media[1]
+                    )
+                    fields, schema_place = self.object_fields(media_place, media[1].get("schema"))
+                    result.response, result.response_body_place = fields, schema_place
+
+    def object_fields(
+        self, owner: Place, raw: Any, depth: int = 0
+    ) -> tuple[dict[str, SpecField] | None, Place | None]:
+        """The properties of the object schema ``owner``/schema (``raw``), ``$ref`` followed."""
+        if raw is None:
+            return None, None
+        place, schema = self.deref(owner.doc, (*owner.pointer, "schema"), raw)
+        return self.properties(place, schema, depth)
+
+    def properties(
+        self, place: Place, schema: Any, depth: int
+    ) -> tuple[dict[str, SpecField] | None, Place | None]:
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return None, None
+        required = schema.get("required")
+        needed = set(required) if isinstance(required, list) else set()
+        out: dict[str, SpecField] = {}
+        for name, raw in schema["properties"].items():
+            prop_place = Place(place.doc, (*place.pointer, "properties", name))
+            target_place, target = self.deref(place.doc, prop_place.pointer, raw)
+            item = self.field(
+                str(name),
+                name in needed,
+                prop_place,
+                raw if isinstance(raw, dict) else {},
+                target_place,
+                target,
+                depth + 1,
+            )
+            item.required_place = Place(place.doc, (*place.pointer, "required"))
+            out[str(name)] = item
+        return out, place
+
+    def field(
+        self,
+        name: str,
+        required: bool,
+        place: Place,
+        written: dict[str, Any],
+        schema_place: Place,
+        schema: Any,
+        depth: int = 0,
+    ) -> SpecField:
+        schema = schema if isinstance(schema, dict) else {}
+        description = written.get("description", schema.get("description", ""))
+        kind = schema.get("type")
+        if kind is None and "enum" in schema:
+            kind = "string"
+        if kind is None and "properties" in schema:
+            kind = "object"
+        item = SpecField(
+            name=name,
+            required=required,
+            type=kind if isinstance(kind, str) else None,
+            items=None,
+            place=place,
+            schema=schema_place,
+            description=str(description or ""),
+            format=schema.get("format") if isinstance(schema.get("format"), str) else None,
+            max_length=_int(schema.get("maxLength")),
+            min_length=_int(schema.get("minLength")),
+            minimum=_number(schema.get("minimum")),
+            maximum=_number(schema.get("maximum")),
+        )
+        if isinstance(schema.get("enum"), list):
+            item.enum = [str(v) for v in schema["enum"]]
+            item.enum_place = schema_place
+        if depth > _MAX_DEPTH:
+            return item
+        if item.type == "object":
+            item.children, item.children_place = self.properties(schema_place, schema, depth)
+        elif item.type == "array" and "items" in schema:
+            items_place, items = self.deref(
+                schema_place.doc, (*schema_place.pointer, "items"), schema["items"]
+            )
+            if isinstance(items, dict):
+                inner = self.field(name, required, items_place, items, items_place, items, depth)
+                item.items = inner.type
+                if inner.enum is not None:
+                    item.enum, item.enum_place = inner.enum, inner.enum_place
+                item.children, item.children_place = inner.children, inner.children_place
+        return item
+
+
+def _json_media(owner: Any) -> tuple[str, dict[str, Any]] | None:
+    content = owner.get("content") if isinstance(owner, dict) else None
+    if not isinstance(content, dict):
+        return None
+    for media, value in content.items():
+        if isinstance(value, dict) and str(media).split(";")[0].strip().endswith("json"):
+            return str(media), value
+    return None
+
+
+def _example(media_place: Place, media: dict[str, Any]) -> tuple[Any, Place | None]:
+    if "example" in media:
+        return media["example"], Place(media_place.doc, (*media_place.pointer, "example"))
+    examples = media.get("examples")
+    if isinstance(examples, dict):
+        for key, value in examples.items():
+            if isinstance(value, dict) and "value" in value:
+                return value["value"], Place(
+                    media_place.doc, (*media_place.pointer, "examples", key, "value")
+                )
+    return None, None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+__all__ += ["ErrorRow", "Place", "SpecLoadError"]

@@ -1,0 +1,204 @@
+"""doc-check: the committed pages agree with the specs; each kind of page change is found.
+
+Every test copies the committed specs and pages to a temporary folder, changes one thing on a page
+(as the doc site would), and expects exactly the difference that change makes, placed at the page
+line it is on and at the spec's file:line:col read from the spec itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from wechatpay_codegen.cli import main
+from wechatpay_codegen.doccheck import check_docs
+from wechatpay_codegen.doccheck.page import PageFormatError, read_page, unnumber
+from wechatpay_codegen.loader import load_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "specs"
+PAGES = SPECS / "pages"
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    for spec in SPECS.glob("*.yaml"):
+        shutil.copy(spec, tmp_path / spec.name)
+    shutil.copytree(PAGES, tmp_path / "pages")
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace one occurrence; the 1-based line where the new text starts."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    at = text.index(old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text.count("\n", 0, at) + 1
+
+
+def _spec_location(folder: Path, file: str, *pointer: str | int) -> str:
+    doc = next(d for d in load_specs([folder]).documents.values() if d.path.name == file)
+    return str(doc.location(pointer)).split(":", 1)[1]  # line:col
+
+
+def _only(folder: Path) -> tuple[str, str]:
+    result = check_docs(folder / "pages", folder)
+    assert not result.problems, result.problems
+    assert len(result.differences) == 1, [str(d) for d in result.differences]
+    difference = result.differences[0]
+    return difference.kind, str(difference)
+
+
+BODY = ("components", "schemas", "UpdateStockBundleRequest", "properties")
+
+
+def test_committed_pages_agree_with_the_specs() -> None:
+    result = check_docs(PAGES, SPECS)
+    assert result.ok, result.lines()
+    assert result.pages == len(list(PAGES.glob("*.txt")))
+    assert result.acknowledged > 0  # the specs' recorded decisions are annotations
+
+
+def test_a_changed_length_is_found(copy: Path) -> None:
+    page = copy / "pages" / "update-stock-bundle.txt"
+    line = _edit(page, "remark 选填 string(20)\n", "remark 选填 string(32)\n")
+    kind, text = _only(copy)
+    assert kind == "max-length"
+    assert f"update-stock-bundle.txt:{line}: " in text
+    assert "body.remark maxLength: page 32, spec 20" in text
+    where = _spec_location(copy, "update_stock_bundle.yaml", *BODY, "remark", "maxLength")
+    assert f"update_stock_bundle.yaml:{where}" in text
+
+
+def test_an_added_field_is_found(copy: Path) -> None:
+    page = copy / "pages" / "update-stock-bundle.txt"
+    line = _edit(
+        page,
+        "brand_id 必填 string\n【品牌ID】",
+        "coupon_tag 选填 string(12)\n【券标签】 新字段\nbrand_id 必填 string\n【品牌ID】",
+    )
+    kind, text = _only(copy)
+    assert kind == "field-added"
+    assert f":{line}: body.coupon_tag (选填 string) is on the page, not in the spec" in text
+    where = _spec_location(copy, "update_stock_bundle.yaml", *BODY)
+    assert f"update_stock_bundle.yaml:{where}" in text
+
+
+def test_a_removed_enum_value_is_found(copy: Path) -> None:
+    page = copy / "pages" / "update-stock-bundle.txt"
+    _edit(
+        page,
+        "SPECIFIC: 特定门店可用,品牌需调用关联门店接口关联门店,关联后该批次在关联的门店可用",
+        "",
+    )
+    kind, text = _only(copy)
+    assert kind == "enum-removed"
+    assert "body.store_scope: enum value SPECIFIC is in the spec, not on the page" in text
+
+
+def test_a_new_error_code_is_found(copy: Path) -> None:
+    page = copy / "pages" / "modify-budget.txt"
+    row = "403 | NO_AUTH | 商户无权限 | 请确认商户已开通该功能 |"
+    line = _edit(
+        page,
+        "404 | RESOURCE_NOT_EXISTS | 批次不存在",
+        f"{row}\n404 | RESOURCE_NOT_EXISTS | 批次不存在",
+    )
+    kind, text = _only(copy)
+    assert kind == "error-code-added"
+    assert f":{line}: error code 403 NO_AUTH: 商户无权限 is on the page, not in the spec" in text
+    where = _spec_location(
+        copy,
+        "modify_budget.yaml",
+        "paths",
+        "/v3/marketing/busifavor/stocks/{stock_id}/budget",
+        "patch",
+        "responses",
+        "403",
+        "x-wechatpay-error-codes",
+    )
+    assert f"modify_budget.yaml:{where}" in text
+
+
+def test_a_changed_path_is_found(copy: Path) -> None:
+    page = copy / "pages" / "modify-budget.txt"
+    old = "/v3/marketing/busifavor/stocks/{stock_id}/budget"
+    line = _edit(page, f"【PATCH】{old}\n", f"【PATCH】{old}-limit\n")
+    kind, text = _only(copy)
+    assert kind == "path"
+    assert f":{line}: path: page {old}-limit, spec {old}" in text
+    assert f"modify_budget.yaml:{_spec_location(copy, 'modify_budget.yaml', 'paths', old)}" in text
+
+
+def test_required_type_auth_and_name_changes_are_found(copy: Path) -> None:
+    page = copy / "pages" / "update-stock-bundle.txt"
+    _edit(page, "remark 选填 string(20)\n", "remark 必填 string(20)\n")
+    _edit(page, "brand_id 必填 string\n【品牌ID】", "brand_id 必填 integer\n【品牌号】")
+    _edit(page, "支持商户:【普通服务商】", "支持商户:【品牌商户】")
+    result = check_docs(copy / "pages", copy)
+    kinds = sorted((d.kind, d.subject or "") for d in result.differences)
+    assert kinds == [
+        ("auth", ""),
+        ("gist", "body.brand_id"),
+        ("required", "body.remark"),
+        ("type", "body.brand_id"),
+    ]
+
+
+def test_an_annotation_whose_difference_is_gone_is_reported(copy: Path) -> None:
+    """The spec's example now says what the page's does: its acknowledgement is stale."""
+    _edit(
+        copy / "modify_budget.yaml",
+        "              current_max_coupons: 500\n",
+        "              current_max_coupons: 500\n"
+        "              target_max_coupons_by_day: 500\n"
+        "              current_max_coupons_by_day: 300\n",
+    )
+    result = check_docs(copy / "pages", copy)
+    assert not result.differences
+    assert len(result.problems) == 1
+    assert "x-wechatpay-doc-differs acknowledges a example request difference" in result.problems[0]
+    assert "modify_budget.yaml:" in result.problems[0]
+
+
+def test_an_unannotated_spec_decision_is_a_difference(copy: Path) -> None:
+    spec = copy / "modify_budget.yaml"
+    text = spec.read_text(encoding="utf-8")
+    start = text.index("            x-wechatpay-doc-differs:")
+    end = text.index("      responses:", start)
+    spec.write_text(text[:start] + text[end:], encoding="utf-8")
+    kind, text = _only(copy)
+    assert kind == "example"
+    assert "request example differs at /target_max_coupons_by_day: page 500, spec absent" in text
+
+
+def test_a_page_in_another_form_is_refused_by_name(copy: Path) -> None:
+    (copy / "pages" / "notes.txt").write_text("<html><body>修改批次预算</body></html>\n")
+    result = check_docs(copy / "pages", copy)
+    assert not result.differences
+    assert len(result.problems) == 1
+    assert "notes.txt:1:" in result.problems[0]
+    assert "请求方式" in result.problems[0]
+    with pytest.raises(PageFormatError, match=r"notes\.txt"):
+        read_page(copy / "pages" / "notes.txt")
+
+
+def test_the_command_exits_1_with_one_line_per_difference(
+    copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = copy / "pages" / "update-stock-bundle.txt"
+    _edit(page, "remark 选填 string(20)\n", "remark 选填 string(32)\n")
+    code = main(["doc-check", "--docs", str(copy / "pages"), "--specs", str(copy)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert len(out.splitlines()) == 1
+    assert "1 difference(s)" in err
+    assert "Traceback" not in out + err
+    assert main(["doc-check", "--docs", str(PAGES), "--specs", str(SPECS)]) == 0
+
+
+def test_numbered_listings_are_split_back_into_lines() -> None:
+    assert unnumber('1{ 2 "a" : 1, 3 "b" : 11 4}') == ["{", '"a" : 1,', '"b" : 11', "}"]
+    assert unnumber("1package x; 2 3import y;") == ["package x;", "", "import y;"]
