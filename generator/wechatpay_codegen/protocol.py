@@ -144,6 +144,12 @@ EXTENSIONS: dict[str, Extension] = {
             ("schema",),
             "enum value -> its description from the page",
         ),
+        Extension(
+            "x-wechatpay-doc-differs",
+            ("operation", "parameter", "media-type", "response", "schema"),
+            "[{difference, subject, reason}]: on-purpose differences from the saved doc page, "
+            "one per entry (doc-check)",
+        ),
     )
 }
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..loader import Location, Pointer, SpecDocument, SpecLoadError, SpecSet
+from ..protocol import EXTENSIONS, HTTP_METHODS, auth_scheme
 
 __all__ = ["ANNOTATION", "Annotation", "SpecField", "SpecOperation", "SpecView", "read_specs"]
 
 # The extension by which a spec acknowledges an on-purpose difference from the doc page:
 # a list of {difference: <kind>, subject: <field/code/value, optional>, reason: <why>}.
-ANNOTATION = "x-wechatpay-doc-differs"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ANNOTATION = EXTENSIONS["x-wechatpay-doc-differs"].name
 _MAX_DEPTH = 12  # nested objects followed this deep (a self-referencing schema stops here)
 
 Anchor = tuple[str, Pointer]  # (document display name, pointer of the annotated mapping)
@@ -252,10 +252,10 @@ class _Reader:
         if not isinstance(schemes, dict) or not isinstance(name, str) or name not in schemes:
             return None, place
         _, scheme = self.deref(doc, ("components", "securitySchemes", name), schemes[name])
-        word = scheme.get("x-wechatpay-auth-scheme") if isinstance(scheme, dict) else None
-        if isinstance(word, str) and "BRAND" in word:
-            return "brand", place
-        return ("merchant" if isinstance(word, str) else None), place
+        found = auth_scheme(
+            scheme.get("x-wechatpay-auth-scheme") if isinstance(scheme, dict) else None
+        )
+        return (found.runtime if found else None), place
 
     def request(self, result: SpecOperation, op_place: Place, op: dict[str, Any]) -> None:
         if "requestBody" not in op:
