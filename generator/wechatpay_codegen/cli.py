@@ -58,6 +58,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     doc_check.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
 
+    diff = sub.add_parser(
+        "diff",
+        help="what changed for users of the generated client, as changelog Markdown",
+        description="Compare two spec folders (or a folder with itself at a git revision) and "
+        "print the changes users of the generated client see, classed breaking or compatible, "
+        "with the next semantic version suggested. Examples: wechatpay-codegen diff old/ specs/; "
+        "wechatpay-codegen diff --against HEAD~1 --fail-on-breaking",
+    )
+    diff.add_argument("old", nargs="?", type=Path, help="the earlier spec folder")
+    diff.add_argument(
+        "new",
+        nargs="?",
+        type=Path,
+        help="the later spec folder (default: specs)",
+    )
+    diff.add_argument(
+        "--against", metavar="REV", help="compare NEW with itself at git revision REV"
+    )
+    diff.add_argument(
+        "--current-version",
+        help="version the next one is suggested from (default: generated/pyproject.toml's)",
+    )
+    diff.add_argument(
+        "--fail-on-breaking", action="store_true", help="exit 1 when any change is breaking"
+    )
+
     sandbox = sub.add_parser("sandbox", help="run a local WeChat-Pay-compatible server")
     sandbox.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
@@ -86,6 +112,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .doccheck import run_doc_check
 
         return run_doc_check(docs=args.docs, specs=args.specs)
+    if args.command == "diff":
+        from .diff import run_diff
+
+        old, new = args.old, args.new
+        if args.against is not None:  # one folder: compared with itself at the revision
+            if new is not None:
+                print(
+                    "wechatpay-codegen diff: give OLD NEW, or --against REV [NEW]", file=sys.stderr
+                )
+                return 2
+            old, new = None, old
+        elif old is None:
+            print("wechatpay-codegen diff: give OLD NEW, or --against REV [NEW]", file=sys.stderr)
+            return 2
+        new = new if new is not None else Path("specs")
+        return run_diff(
+            old,
+            new,
+            against=args.against,
+            version=args.current_version,
+            fail_on_breaking=args.fail_on_breaking,
+        )
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox
 

@@ -56,6 +56,7 @@ class SpecField:
     children: dict[str, SpecField] | None = None
     children_place: Place | None = None  # the object schema the children are written in
     required_place: Place | None = None  # the parent's ``required`` list
+    runtime: bool = False  # a header parameter the runtime supplies (not an argument)
 
     @property
     def type_text(self) -> str:
@@ -235,6 +236,7 @@ class _Reader:
             )
             item = self.field(name, bool(param.get("required")), place, param, schema_place, schema)
             item.required_place = place
+            item.runtime = param.get("x-wechatpay-supplied-by") == "runtime"
             result.params.setdefault(where, {})[name] = item
         self.request(result, op_place, op)
         self.responses(result, op_place, op)
