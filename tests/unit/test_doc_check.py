@@ -202,3 +202,34 @@ def test_the_command_exits_1_with_one_line_per_difference(
 def test_numbered_listings_are_split_back_into_lines() -> None:
     assert unnumber('1{ 2 "a" : 1, 3 "b" : 11 4}') == ["{", '"a" : 1,', '"b" : 11', "}"]
     assert unnumber("1package x; 2 3import y;") == ["package x;", "", "import y;"]
+
+
+def test_a_range_in_the_gist_is_compared(copy: Path) -> None:
+    page = copy / "pages" / "modify-budget.txt"
+    gist = "【目标批次最大发放个数】批次最大发放个数,"
+    line = _edit(page, gist, f"{gist}取值范围:1-100000,")
+    result = check_docs(copy / "pages", copy)
+    found = sorted((d.kind, d.subject, d.page_line) for d in result.differences)
+    subject = "body.target_max_coupons"
+    assert found == [("maximum", subject, line - 1), ("minimum", subject, line - 1)]
+
+
+def test_a_field_added_inside_a_nested_table_is_found(copy: Path) -> None:
+    page = copy / "pages" / "update-delivery-plan.txt"
+    _edit(
+        page,
+        "recommend_word 选填 string(9) 【投放计划推荐语】",
+        "plan_tag 选填 string(8) 【标签】 标签 recommend_word 选填 string(9) 【投放计划推荐语】",
+    )
+    kind, text = _only(copy)
+    assert kind == "field-added"
+    assert "body.modify_content.plan_tag (选填 string) is on the page" in text
+    where = _spec_location(
+        copy,
+        "update_delivery_plan.yaml",
+        "components",
+        "schemas",
+        "PlanModifyContent",
+        "properties",
+    )
+    assert f"update_delivery_plan.yaml:{where}" in text

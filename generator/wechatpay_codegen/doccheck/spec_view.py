@@ -1,8 +1,9 @@
 """The specs as doc-check and diff see them: operations with their fields, each knowing its place.
 
-This is the one module of the doc-check package that reads the loaded documents; it follows
-``$ref``s (a property's own ``description`` and annotations, written next to its ``$ref``, win)
-and keeps for every value the document and JSON pointer it came from, so a difference can be
+Operations, parameters, bodies, responses and security come from the spec model
+(``spec_model``); this module turns them into flat field tables for ``doc-check`` and ``diff``,
+following schema ``$ref``s (a property's own ``description``, written next to its ``$ref``, wins)
+and keeping for every value the document and JSON pointer it came from, so a difference can be
 shown at ``file:line:col`` and an annotation can be found where the difference is.
 """
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..loader import Location, Pointer, SpecDocument, SpecLoadError, SpecSet
-from ..protocol import EXTENSIONS, HTTP_METHODS, auth_scheme
+from ..protocol import EXTENSIONS
+from ..spec_model import Node, Operation
 
 __all__ = ["ANNOTATION", "Annotation", "SpecField", "SpecOperation", "SpecView", "read_specs"]
 
@@ -121,20 +123,7 @@ class SpecView:
 def read_specs(specs: SpecSet) -> SpecView:
     """Every operation of every file; ``SpecLoadError`` on a ``$ref`` that cannot be followed."""
     reader = _Reader(specs)
-    operations: list[SpecOperation] = []
-    for doc in specs.documents.values():
-        paths = doc.data.get("paths")
-        if not isinstance(paths, dict):
-            continue
-        for path, item in paths.items():
-            if not isinstance(item, dict):
-                continue
-            for method in HTTP_METHODS:
-                op = item.get(method)
-                if isinstance(op, dict):
-                    operations.append(
-                        reader.operation(doc, ("paths", path), method, op, item.get("parameters"))
-                    )
+    operations = [reader.operation(op) for op in specs.model().operations]
     annotations: list[Annotation] = []
     malformed: list[tuple[Location, str]] = []
     for doc in specs.documents.values():
@@ -200,116 +189,74 @@ class _Reader:
         target_doc, target_pointer, target = self.specs.deref(doc, pointer, value)
         return Place(target_doc, target_pointer), target
 
-    def operation(
-        self,
-        doc: SpecDocument,
-        path_ptr: Pointer,
-        method: str,
-        op: dict[str, Any],
-        shared_params: Any,
-    ) -> SpecOperation:
-        op_place = Place(doc, (*path_ptr, method))
-        auth, auth_place = self.auth(doc, op_place, op)
+    def operation(self, op: Operation) -> SpecOperation:
+        op_place = _place(op.node)
+        auth = op.security.auth
         result = SpecOperation(
-            method=method.upper(),
-            path=str(path_ptr[1]),
-            summary=str(op.get("summary") or ""),
-            operation_id=str(op.get("operationId") or ""),
+            method=op.method.upper(),
+            path=op.path,
+            summary=str(op.node.get("summary") or ""),
+            operation_id=str(op.operation_id or ""),
             place=op_place,
-            path_place=Place(doc, path_ptr),
-            auth=auth,
-            auth_place=auth_place,
+            path_place=_place(op.listed),
+            auth=auth[0].runtime if auth else None,
+            auth_place=_place(op.security.node),
         )
-        params: list[tuple[Pointer, Any]] = []
-        for base, listed in ((path_ptr, shared_params), (op_place.pointer, op.get("parameters"))):
-            if isinstance(listed, list):
-                params.extend(((*base, "parameters", i), p) for i, p in enumerate(listed))
-        for pointer, raw in params:
-            place, param = self.deref(doc, pointer, raw)
-            if not isinstance(param, dict):
+        for param in op.all_parameters():
+            if param.node is None or not isinstance(param.name, str):
                 continue
-            name, where = param.get("name"), param.get("in")
-            if not isinstance(name, str) or not isinstance(where, str):
+            if not isinstance(param.where, str):
                 continue
-            schema_place, schema = self.deref(
-                place.doc, (*place.pointer, "schema"), param.get("schema", {})
+            place = _place(param.node)
+            schema = param.schema
+            schema_place, raw = (
+                self.deref(place.doc, (*place.pointer, "schema"), schema.raw)
+                if schema is not None
+                else (place, {})
             )
-            item = self.field(name, bool(param.get("required")), place, param, schema_place, schema)
+            item = self.field(param.name, param.required, place, param.node.raw, schema_place, raw)
             item.required_place = place
-            item.runtime = param.get("x-wechatpay-supplied-by") == "runtime"
-            result.params.setdefault(where, {})[name] = item
-        self.request(result, op_place, op)
-        self.responses(result, op_place, op)
+            item.runtime = param.supplied_by_runtime
+            result.params.setdefault(param.where, {})[param.name] = item
+        self.request(result, op)
+        self.responses(result, op)
         return result
 
-    def auth(
-        self, doc: SpecDocument, op_place: Place, op: dict[str, Any]
-    ) -> tuple[str | None, Place]:
-        security = op.get("security", doc.data.get("security"))
-        place = Place(doc, (*op_place.pointer, "security"))
-        if not isinstance(security, list) or not security or not isinstance(security[0], dict):
-            return None, place
-        name = next(iter(security[0]), None)
-        schemes = doc.data.get("components", {}).get("securitySchemes", {})
-        if not isinstance(schemes, dict) or not isinstance(name, str) or name not in schemes:
-            return None, place
-        _, scheme = self.deref(doc, ("components", "securitySchemes", name), schemes[name])
-        found = auth_scheme(
-            scheme.get("x-wechatpay-auth-scheme") if isinstance(scheme, dict) else None
-        )
-        return (found.runtime if found else None), place
-
-    def request(self, result: SpecOperation, op_place: Place, op: dict[str, Any]) -> None:
-        if "requestBody" not in op:
-            return
-        body_place, body = self.deref(
-            op_place.doc, (*op_place.pointer, "requestBody"), op["requestBody"]
-        )
-        media = _json_media(body)
+    def request(self, result: SpecOperation, op: Operation) -> None:
+        media = op.request_body.media() if op.request_body is not None else None
         if media is None:
             return
-        media_place = Place(body_place.doc, (*body_place.pointer, "content", media[0]))
-        content = media[1]
-        result.request_example, result.request_example_place = _example(media_place, content)
-        fields, schema_place = self.object_fields(media_place, content.get("schema"))
+        media_place = _place(media.node)
+        result.request_example, result.request_example_place = _example(media_place, media.node.raw)
+        fields, schema_place = self.object_fields(media_place, media.node.get("schema"))
         result.body, result.body_place = fields, schema_place
 
-    def responses(self, result: SpecOperation, op_place: Place, op: dict[str, Any]) -> None:
-        responses = op.get("responses")
-        if not isinstance(responses, dict):
-            return
-        for status, raw in responses.items():
-            code = str(status)
-            if not code.isdigit():
+    def responses(self, result: SpecOperation, op: Operation) -> None:
+        for response in op.responses:
+            if not response.status.isdigit() or response.node is None:
                 continue
-            place, response = self.deref(
-                op_place.doc, (*op_place.pointer, "responses", status), raw
-            )
-            if not isinstance(response, dict):
-                continue
-            rows = response.get("x-wechatpay-error-codes")
-            if isinstance(rows, list):
-                for i, row in enumerate(rows):
-                    if isinstance(row, dict) and isinstance(row.get("code"), str):
-                        result.error_codes.append(
-                            ErrorRow(
-                                int(code),
-                                row["code"],
-                                str(row.get("description") or ""),
-                                Place(place.doc, (*place.pointer, "x-wechatpay-error-codes", i)),
-                                place,
-                            )
+            place = _place(response.node)
+            for i, row in enumerate(response.error_rows):
+                if isinstance(row.code, str):
+                    result.error_codes.append(
+                        ErrorRow(
+                            int(response.status),
+                            row.code,
+                            str(row.node.get("description") or ""),
+                            Place(place.doc, (*place.pointer, "x-wechatpay-error-codes", i)),
+                            place,
                         )
-            if code.startswith("2") and result.response_status is None:
-                result.response_status = int(code)
-                result.response_place = place
-                media = _json_media(response)
-                if media is not None:
-                    media_place = Place(place.doc, (*place.pointer, "content", media[0]))
-                    result.response_example, result.response_example_place = _example(
-                        media_place, media[1]
                     )
-                    fields, schema_place = self.object_fields(media_place, media[1].get("schema"))
+            if response.status.startswith("2") and result.response_status is None:
+                result.response_status = int(response.status)
+                result.response_place = place
+                media = response.media()
+                if media is not None:
+                    media_place = _place(media.node)
+                    result.response_example, result.response_example_place = _example(
+                        media_place, media.node.raw
+                    )
+                    fields, schema_place = self.object_fields(media_place, media.node.get("schema"))
                     result.response, result.response_body_place = fields, schema_place
 
     def object_fields(
@@ -396,14 +343,8 @@ class _Reader:
         return item
 
 
-def _json_media(owner: Any) -> tuple[str, dict[str, Any]] | None:
-    content = owner.get("content") if isinstance(owner, dict) else None
-    if not isinstance(content, dict):
-        return None
-    for media, value in content.items():
-        if isinstance(value, dict) and str(media).split(";")[0].strip().endswith("json"):
-            return str(media), value
-    return None
+def _place(node: Node) -> Place:
+    return Place(node.doc, node.pointer)
 
 
 def _example(media_place: Place, media: dict[str, Any]) -> tuple[Any, Place | None]:
