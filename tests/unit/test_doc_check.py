@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from wechatpay_codegen.cli import main
-from wechatpay_codegen.doccheck import check_docs
+from wechatpay_codegen.doccheck import ANNOTATION, check_docs
 from wechatpay_codegen.doccheck.page import PageFormatError, read_page, unnumber
 from wechatpay_codegen.loader import load_specs
+from wechatpay_codegen.protocol import EXTENSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -233,3 +234,33 @@ def test_a_field_added_inside_a_nested_table_is_found(copy: Path) -> None:
         "properties",
     )
     assert f"update_delivery_plan.yaml:{where}" in text
+
+
+def test_the_annotation_is_a_known_extension() -> None:
+    assert ANNOTATION in EXTENSIONS
+    assert {"schema", "media-type", "response", "operation"} <= set(EXTENSIONS[ANNOTATION].places)
+
+
+def test_a_malformed_annotation_is_a_problem_at_its_place(copy: Path) -> None:
+    spec = copy / "modify_budget.yaml"
+    line = _edit(
+        spec, "              - difference: example\n", "              - differnce: example\n"
+    )
+    result = check_docs(copy / "pages", copy)
+    assert any(f"modify_budget.yaml:{line}:" in p and "{difference" in p for p in result.problems)
+    assert [d.kind for d in result.differences] == ["example"]  # no longer acknowledged
+
+
+def test_a_page_without_a_spec_and_a_broken_example_are_named(copy: Path) -> None:
+    page = copy / "pages" / "modify-budget.txt"
+    _edit(
+        page, "请求方式:【PATCH】/v3/marketing/busifavor", "请求方式:【PATCH】/v3/marketing/other"
+    )
+    _edit(page, "修改批次预算\n", "修改其他预算\n")
+    broken = copy / "pages" / "update-delivery-plan.txt"
+    line = _edit(broken, '1{ 2 "plan" : {', '1{ 2 "plan" : {{')
+    result = check_docs(copy / "pages", copy)
+    assert len(result.problems) == 2, result.problems
+    problems = "\n".join(result.problems)
+    assert "modify-budget.txt:5: no operation in" in problems
+    assert f"update-delivery-plan.txt:{line}: the example is not JSON" in problems
