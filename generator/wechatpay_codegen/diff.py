@@ -78,7 +78,7 @@ class SpecDiff:
             lines.append("No changes for users of the generated client.")
         if version is not None:
             following = next_version(version, self.bump())
-            why = {"major": "breaking changes", "minor": "additions", "patch": "fixes"}
+            why = {"major": "breaking changes", "minor": "additions", "patch": "compatible changes"}
             if following != version:
                 lines += [
                     f"Suggested version: {following} (from {version}; {why[self.bump()]})",
