@@ -32,6 +32,7 @@ from ._runtime.notification import Notification
 from ._runtime.signing import build_authorization
 from ._version import __version__
 from .enums import (
+    BusifavorSendChannel,
     CouponCodeDisplayMode,
     CouponUsageMethod,
     PlanState,
@@ -41,11 +42,14 @@ from .enums import (
     WeekEnum,
 )
 from .models import (
+    BusifavorCouponSendResource,
+    BusifavorSendAttachInfo,
     CouponAvailablePeriod,
     CouponAvailableStoreInfo,
     CouponCodeCountInfo,
     CouponDisplayInfo,
     DeliveryPlan,
+    DeliveryPlanChangeResource,
     DiscountCouponUsageRule,
     EntranceFinder,
     EntranceMiniProgram,
@@ -58,6 +62,7 @@ from .models import (
     NotifyConfig,
     PeriodOfTheDay,
     PlanModifyContent,
+    ProductCouponSendResource,
     StockBundleEntity,
     StockBundleInfo,
     StockEntityInBundle,
@@ -79,6 +84,9 @@ __all__ = [
     "AsyncWeChatPayClient",
     "AuthenticationError",
     "BadRequestError",
+    "BusifavorCouponSendResource",
+    "BusifavorSendAttachInfo",
+    "BusifavorSendChannel",
     "ConfigurationError",
     "CouponAvailablePeriod",
     "CouponAvailableStoreInfo",
@@ -88,6 +96,7 @@ __all__ = [
     "CouponUsageMethod",
     "DecryptionError",
     "DeliveryPlan",
+    "DeliveryPlanChangeResource",
     "DiscountCouponUsageRule",
     "EntranceFinder",
     "EntranceMiniProgram",
@@ -107,6 +116,7 @@ __all__ = [
     "PlanModifyContent",
     "PlanState",
     "PlatformCertificateError",
+    "ProductCouponSendResource",
     "ProgressiveBundleCouponCodeMode",
     "RateLimitError",
     "RequestValidationError",

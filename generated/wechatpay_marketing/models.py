@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from ._runtime import serde as _serde
 from .enums import (
+    BusifavorSendChannel,
     CouponCodeDisplayMode,
     CouponUsageMethod,
     PlanState,
@@ -28,11 +29,14 @@ from .enums import (
 )
 
 __all__ = [
+    "BusifavorCouponSendResource",
+    "BusifavorSendAttachInfo",
     "CouponAvailablePeriod",
     "CouponAvailableStoreInfo",
     "CouponCodeCountInfo",
     "CouponDisplayInfo",
     "DeliveryPlan",
+    "DeliveryPlanChangeResource",
     "DiscountCouponUsageRule",
     "EntranceFinder",
     "EntranceMiniProgram",
@@ -45,6 +49,7 @@ __all__ = [
     "NotifyConfig",
     "PeriodOfTheDay",
     "PlanModifyContent",
+    "ProductCouponSendResource",
     "StockBundleEntity",
     "StockBundleInfo",
     "StockEntityInBundle",
@@ -57,6 +62,164 @@ __all__ = [
     "UpdateStockBundleRequest",
     "UsageRuleDisplayInfo",
 ]
+
+
+@dataclasses.dataclass(kw_only=True)
+class BusifavorCouponSendResource:
+    """【领券通知资源】 COUPON.SEND 通知解密后的资源对象"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "event_type",
+            "coupon_code",
+            "stock_id",
+            "send_time",
+            "openid",
+            "unionid",
+            "send_channel",
+            "send_merchant",
+            "attach_info",
+        }
+    )
+
+    event_type: str
+    """【事件类型】 业务细分事件类型，EVENT_TYPE_BUSICOUPON_SEND 表示商家券用户领券通知"""
+    coupon_code: str
+    """【券code】 券的唯一标识"""
+    stock_id: str
+    """【批次号】 微信为每个商家券批次分配的唯一ID"""
+    send_time: datetime | str
+    """【发放时间】 遵循 RFC 3339 格式，如 2015-05-20T13:29:35+08:00 (RFC 3339 date-time)"""
+    openid: str | None = None
+    """【用户标识】 微信用户在 appid 下的唯一标识（创建批次时传入 notify_appid 才会返回）"""
+    unionid: str | None = None
+    """【用户统一标识】 微信用户在同一个微信开放平台账号下的唯一用户标识"""
+    send_channel: BusifavorSendChannel | str
+    """【发放渠道】 券的发放渠道"""
+    send_merchant: str
+    """【发券商户号】 发券商户号"""
+    attach_info: BusifavorSendAttachInfo | None = None
+    """【发券附加信息】 仅在支付有礼、扫码领券（营销馆）、会员有礼发放渠道才有该信息"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["event_type"] = self.event_type
+        data["coupon_code"] = self.coupon_code
+        data["stock_id"] = self.stock_id
+        data["send_time"] = _serde.format_datetime(self.send_time)
+        if self.openid is not None:
+            data["openid"] = self.openid
+        if self.unionid is not None:
+            data["unionid"] = self.unionid
+        data["send_channel"] = _serde.enum_value(self.send_channel)
+        data["send_merchant"] = self.send_merchant
+        if self.attach_info is not None:
+            data["attach_info"] = self.attach_info.to_dict()
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> BusifavorCouponSendResource:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            event_type=_serde.required(obj, "event_type", path, _serde.parse_str),
+            coupon_code=_serde.required(obj, "coupon_code", path, _serde.parse_str),
+            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            send_time=_serde.required(obj, "send_time", path, _serde.parse_datetime),
+            openid=_serde.optional(obj, "openid", path, _serde.parse_str),
+            unionid=_serde.optional(obj, "unionid", path, _serde.parse_str),
+            send_channel=_serde.required(
+                obj, "send_channel", path, _serde.enum_parser(BusifavorSendChannel)
+            ),
+            send_merchant=_serde.required(obj, "send_merchant", path, _serde.parse_str),
+            attach_info=_serde.optional(
+                obj, "attach_info", path, BusifavorSendAttachInfo.from_dict
+            ),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class BusifavorSendAttachInfo:
+    """【发券附加信息】 各发放渠道附带的信息"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "transaction_id",
+            "act_code",
+            "hall_code",
+            "hall_belong_mch_id",
+            "card_id",
+            "code",
+            "activity_id",
+        }
+    )
+
+    transaction_id: str | None = None
+    """【交易订单编号】 仅支付有礼渠道：对应支付有礼曝光支付订单编号"""
+    act_code: str | None = None
+    """【活动编号】 支付有礼渠道为支付有礼活动编号；扫码领券（营销馆）渠道为营销馆领券活动ID；两者不
+    会同时出现
+    """
+    hall_code: str | None = None
+    """【营销馆ID】 仅扫码领券（营销馆）渠道：领券的营销馆ID"""
+    hall_belong_mch_id: int | None = None
+    """【营销馆所属商户号】 仅扫码领券（营销馆）渠道：营销馆所属商户号"""
+    card_id: str | None = None
+    """【会员卡ID】 仅会员卡活动渠道：会员卡 card_id"""
+    code: str | None = None
+    """【会员卡code】 仅会员卡活动渠道：用户卡包会员卡 code"""
+    activity_id: str | None = None
+    """【会员活动ID】 仅会员卡活动渠道：会员有礼活动ID"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        if self.transaction_id is not None:
+            data["transaction_id"] = self.transaction_id
+        if self.act_code is not None:
+            data["act_code"] = self.act_code
+        if self.hall_code is not None:
+            data["hall_code"] = self.hall_code
+        if self.hall_belong_mch_id is not None:
+            data["hall_belong_mch_id"] = self.hall_belong_mch_id
+        if self.card_id is not None:
+            data["card_id"] = self.card_id
+        if self.code is not None:
+            data["code"] = self.code
+        if self.activity_id is not None:
+            data["activity_id"] = self.activity_id
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> BusifavorSendAttachInfo:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            transaction_id=_serde.optional(obj, "transaction_id", path, _serde.parse_str),
+            act_code=_serde.optional(obj, "act_code", path, _serde.parse_str),
+            hall_code=_serde.optional(obj, "hall_code", path, _serde.parse_str),
+            hall_belong_mch_id=_serde.optional(obj, "hall_belong_mch_id", path, _serde.parse_int),
+            card_id=_serde.optional(obj, "card_id", path, _serde.parse_str),
+            code=_serde.optional(obj, "code", path, _serde.parse_str),
+            activity_id=_serde.optional(obj, "activity_id", path, _serde.parse_str),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -403,6 +566,59 @@ class DeliveryPlan:
             total_count=_serde.optional(obj, "total_count", path, _serde.parse_int),
             user_limit=_serde.optional(obj, "user_limit", path, _serde.parse_int),
             daily_limit=_serde.optional(obj, "daily_limit", path, _serde.parse_int),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class DeliveryPlanChangeResource:
+    """【投放计划变更资源】 DELIVERY_PLAN.CHANGE 通知解密后的资源对象"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"plan_id", "plan_state", "audit_state", "change_reason", "modify_time"}
+    )
+
+    plan_id: str
+    """【投放计划ID】 微信支付生成的投放计划ID"""
+    plan_state: str
+    """【投放计划状态】 变更后的投放计划状态，如 CREATED、DELIVERING、PAUSED、TERMINATED、EXPIRED"""
+    audit_state: str | None = None
+    """【审批状态】 变更后的审批状态，如 PROCESSING、PASSED、REJECTED"""
+    change_reason: str | None = None
+    """【变更原因】 本次状态变更的原因"""
+    modify_time: datetime | str | None = None
+    """【变更时间】 状态修改时间，遵循 RFC 3339 格式 (RFC 3339 date-time)"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["plan_id"] = self.plan_id
+        data["plan_state"] = self.plan_state
+        if self.audit_state is not None:
+            data["audit_state"] = self.audit_state
+        if self.change_reason is not None:
+            data["change_reason"] = self.change_reason
+        if self.modify_time is not None:
+            data["modify_time"] = _serde.format_datetime(self.modify_time)
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> DeliveryPlanChangeResource:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            plan_id=_serde.required(obj, "plan_id", path, _serde.parse_str),
+            plan_state=_serde.required(obj, "plan_state", path, _serde.parse_str),
+            audit_state=_serde.optional(obj, "audit_state", path, _serde.parse_str),
+            change_reason=_serde.optional(obj, "change_reason", path, _serde.parse_str),
+            modify_time=_serde.optional(obj, "modify_time", path, _serde.parse_datetime),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -966,6 +1182,143 @@ class PlanModifyContent:
             user_limit=_serde.optional(obj, "user_limit", path, _serde.parse_int),
             daily_limit=_serde.optional(obj, "daily_limit", path, _serde.parse_int),
             recommend_word=_serde.optional(obj, "recommend_word", path, _serde.parse_str),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class ProductCouponSendResource:
+    """【商品券领券通知资源】 PRODUCT_COUPON_SP.SEND 通知解密后的资源对象"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "brand_id",
+            "coupon_code",
+            "product_coupon_id",
+            "stock_id",
+            "stock_bundle_id",
+            "user_coupon_bundle_id",
+            "appid",
+            "openid",
+            "unionid",
+            "receive_time",
+            "valid_begin_time",
+            "valid_end_time",
+            "send_request_no",
+            "send_channel",
+            "country_code",
+            "phone_number",
+            "attach",
+            "channel_custom_info",
+        }
+    )
+
+    brand_id: str | None = None
+    """【品牌ID】 微信支付为品牌方分配的唯一标识"""
+    coupon_code: str
+    """【用户商品券Code】 用户商品券的唯一标识，确认发放时原样传入 (at most 40 characters)"""
+    product_coupon_id: str
+    """【商品券ID】 商品券的唯一标识"""
+    stock_id: str
+    """【批次ID】 商品券批次的唯一标识"""
+    stock_bundle_id: str | None = None
+    """【批次组ID】 多次优惠商品券（PROGRESSIVE_BUNDLE）的批次组ID"""
+    user_coupon_bundle_id: str | None = None
+    """【用户券组ID】 多次优惠商品券发给用户的券组ID"""
+    appid: str | None = None
+    """【公众账号ID】 openid 所属的 AppID"""
+    openid: str
+    """【用户OpenID】 用户在 appid 下的唯一标识"""
+    unionid: str | None = None
+    """【用户统一标识】 用户在同一开放平台账号下的唯一标识"""
+    receive_time: datetime | str | None = None
+    """【领券时间】 遵循 RFC 3339 格式 (RFC 3339 date-time)"""
+    valid_begin_time: datetime | str | None = None
+    """【有效期开始时间】 遵循 RFC 3339 格式 (RFC 3339 date-time)"""
+    valid_end_time: datetime | str | None = None
+    """【有效期结束时间】 遵循 RFC 3339 格式 (RFC 3339 date-time)"""
+    send_request_no: str | None = None
+    """【发券请求单号】 发券时的请求单号"""
+    send_channel: str | None = None
+    """【发券渠道】 发券渠道"""
+    country_code: str | None = None
+    """【手机号国际区号】 领券手机号的国际区号"""
+    phone_number: str | None = None
+    """【领券手机号】 领券用户的手机号"""
+    attach: str | None = None
+    """【附加信息】 发券时的附加信息"""
+    channel_custom_info: str | None = None
+    """【渠道自定义信息】 发券渠道的自定义信息"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        if self.brand_id is not None:
+            data["brand_id"] = self.brand_id
+        data["coupon_code"] = self.coupon_code
+        data["product_coupon_id"] = self.product_coupon_id
+        data["stock_id"] = self.stock_id
+        if self.stock_bundle_id is not None:
+            data["stock_bundle_id"] = self.stock_bundle_id
+        if self.user_coupon_bundle_id is not None:
+            data["user_coupon_bundle_id"] = self.user_coupon_bundle_id
+        if self.appid is not None:
+            data["appid"] = self.appid
+        data["openid"] = self.openid
+        if self.unionid is not None:
+            data["unionid"] = self.unionid
+        if self.receive_time is not None:
+            data["receive_time"] = _serde.format_datetime(self.receive_time)
+        if self.valid_begin_time is not None:
+            data["valid_begin_time"] = _serde.format_datetime(self.valid_begin_time)
+        if self.valid_end_time is not None:
+            data["valid_end_time"] = _serde.format_datetime(self.valid_end_time)
+        if self.send_request_no is not None:
+            data["send_request_no"] = self.send_request_no
+        if self.send_channel is not None:
+            data["send_channel"] = self.send_channel
+        if self.country_code is not None:
+            data["country_code"] = self.country_code
+        if self.phone_number is not None:
+            data["phone_number"] = self.phone_number
+        if self.attach is not None:
+            data["attach"] = self.attach
+        if self.channel_custom_info is not None:
+            data["channel_custom_info"] = self.channel_custom_info
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> ProductCouponSendResource:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            brand_id=_serde.optional(obj, "brand_id", path, _serde.parse_str),
+            coupon_code=_serde.required(obj, "coupon_code", path, _serde.parse_str),
+            product_coupon_id=_serde.required(obj, "product_coupon_id", path, _serde.parse_str),
+            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            stock_bundle_id=_serde.optional(obj, "stock_bundle_id", path, _serde.parse_str),
+            user_coupon_bundle_id=_serde.optional(
+                obj, "user_coupon_bundle_id", path, _serde.parse_str
+            ),
+            appid=_serde.optional(obj, "appid", path, _serde.parse_str),
+            openid=_serde.required(obj, "openid", path, _serde.parse_str),
+            unionid=_serde.optional(obj, "unionid", path, _serde.parse_str),
+            receive_time=_serde.optional(obj, "receive_time", path, _serde.parse_datetime),
+            valid_begin_time=_serde.optional(obj, "valid_begin_time", path, _serde.parse_datetime),
+            valid_end_time=_serde.optional(obj, "valid_end_time", path, _serde.parse_datetime),
+            send_request_no=_serde.optional(obj, "send_request_no", path, _serde.parse_str),
+            send_channel=_serde.optional(obj, "send_channel", path, _serde.parse_str),
+            country_code=_serde.optional(obj, "country_code", path, _serde.parse_str),
+            phone_number=_serde.optional(obj, "phone_number", path, _serde.parse_str),
+            attach=_serde.optional(obj, "attach", path, _serde.parse_str),
+            channel_custom_info=_serde.optional(obj, "channel_custom_info", path, _serde.parse_str),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model

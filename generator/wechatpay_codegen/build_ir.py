@@ -5,7 +5,7 @@ Problems (an unsupported construct, a name that cannot be made into an identifie
 that would become one Python name) are collected with their spec locations and raised together as
 one :class:`~.loader.SpecLoadError`, so ``wechatpay-codegen validate`` can report them all.
 
-Only what the operations reach is modelled: a schema no operation uses produces no class.
+Only what the operations and webhooks reach is modelled: a schema neither uses produces no class.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .naming import (
 )
 from .protocol import AUTH_SCHEMES, JSON_MEDIA, RuntimeScheme, placeholders
 from .spec_model import Node, Operation, Response, SpecModel
+from .webhooks import EVENT_TYPE, RESOURCE_EXTENSION
 
 __all__ = ["build_ir"]
 
@@ -747,12 +748,48 @@ class _Builder:
                 todo.extend(field.type.referenced())
         return seen
 
+    # -- webhooks (callbacks) ------------------------------------------------------------------
+
+    def build_webhook(self, event: str, op: Node) -> ir.Webhook | None:
+        """The decrypted resource of one callback event becomes a model (see :mod:`.webhooks`)."""
+        resource = op.child(RESOURCE_EXTENSION)
+        schema = resource.child("schema")
+        if schema.raw is None:
+            return None  # validate reports it
+        try:
+            hint = class_name(event.replace(".", "_").lower()) + "Resource"
+        except NamingError:
+            hint = "NotificationResource"
+        resource_type = self.type_of(schema, hint)
+        if resource_type.kind != "model" or resource_type.name is None:
+            self.problem(schema, "the decrypted resource schema must be an object with properties")
+            return None
+        return ir.Webhook(
+            event_type=event,
+            resource_model=resource_type.name,
+            summary=self.text(op, "summary"),
+            description=self.text(op, "description"),
+            resource_example=resource.child("example").raw,
+        )
+
+    def webhooks(self) -> list[ir.Webhook]:
+        found: list[ir.Webhook] = []
+        for hooks in self.model.webhooks():
+            for event, item in hooks.items():
+                op = item.child("post")
+                if EVENT_TYPE.fullmatch(event) and op.is_mapping and not item.has("$ref"):
+                    webhook = self.build_webhook(event, op)
+                    if webhook is not None:
+                        found.append(webhook)
+        return sorted(found, key=lambda w: w.event_type)
+
     # -- everything ----------------------------------------------------------------------------
 
     def build(self) -> ir.API:
         operations = [
             op for op in map(self.build_operation, self.model.operations) if op is not None
         ]
+        webhooks = self.webhooks()
         self.attributes_named_like_classes()
         in_request = self.reachable(op.body_model for op in operations if op.body_model)
         return ir.API(
@@ -762,6 +799,7 @@ class _Builder:
                 for name in sorted(self.models)
             ),
             enums=tuple(self.enums[name] for name in sorted(self.enums)),
+            webhooks=tuple(webhooks),
         )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Rules",
     "TypeKind",
     "TypeRef",
+    "Webhook",
 ]
 
 # The exception classes the runtime exports (``templates/runtime/errors.py``), re-exported by the
@@ -221,12 +222,24 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A callback event the specs describe; its decrypted resource parses into a model."""
+
+    event_type: str  # as WeChat Pay sends it, e.g. "COUPON.SEND"
+    resource_model: str
+    summary: str
+    description: str
+    resource_example: Any  # the decrypted resource's example (wire JSON)
+
+
+@dataclass(frozen=True)
 class API:
     """Everything the templates render."""
 
     operations: tuple[Operation, ...]
     models: tuple[Model, ...]
     enums: tuple[EnumDef, ...]
+    webhooks: tuple[Webhook, ...] = ()  # sorted by event type
 
     def model(self, name: str) -> Model:
         for model in self.models:

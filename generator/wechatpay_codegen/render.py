@@ -822,6 +822,7 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
     validator_enums, _ = _classes([f.type for m in request_models for f in m.fields], api)
     arg_enums, arg_models = _classes(arg_types, api)
     _, response_models = _classes(response_types, api)
+    webhook_models = sort_names(w.resource_model for w in api.webhooks)
     arg_kinds = _kinds(arg_types)
     abc_imports = [
         name
@@ -870,12 +871,17 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "validator_names": sort_names(v for op in api.operations if (v := op.body_validator)),
         "arg_enums": arg_enums,
         "arg_models": arg_models,
-        "client_models": sort_names([*arg_models, *response_models]),
+        "client_models": sort_names([*arg_models, *response_models, *webhook_models]),
         "args_use_datetime": "datetime" in arg_kinds,
         "abc_imports": abc_imports,
-        "client_abc_imports": sort_names(["Mapping", *abc_imports]),
+        "client_abc_imports": sort_names(
+            ["Mapping", *abc_imports, *(["Callable"] if api.webhooks else [])]
+        ),
         "client_typing_imports": sort_names(
-            ["ClassVar", *(["Any"] if {"model", "object", "any"} & arg_kinds else [])]
+            [
+                "ClassVar",
+                *(["Any"] if {"model", "object", "any"} & arg_kinds or api.webhooks else []),
+            ]
         ),
         "ops_need_any": any(op.body_model for op in api.operations) or "any" in arg_kinds,
         "ops_need_serde": any(op.body_model for op in api.operations),

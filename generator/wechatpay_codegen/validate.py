@@ -39,6 +39,7 @@ from .protocol import (
     is_lenient_date_time,
     placeholders,
 )
+from .webhooks import RESOURCE_EXTENSION, check_webhooks, webhook_operations
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
     from jsonschema import FormatChecker
@@ -96,9 +97,11 @@ def _summary(specs: SpecSet) -> str:
         for name in _mapping(_mapping(doc.data.get("components")).get("schemas"))
     }
     files = len(specs.documents)
+    hooks = sum(1 for doc in specs.documents.values() for _ in webhook_operations(doc))
+    webhooks = f"{hooks} webhook{'s' * (hooks != 1)}, " if hooks else ""
     return (
         f"ok: {files} file{'s' * (files != 1)}, {operations} operation{'s' * (operations != 1)}, "
-        f"{len(names)} schema{'s' * (len(names) != 1)}"
+        f"{webhooks}{len(names)} schema{'s' * (len(names) != 1)}"
     )
 
 
@@ -132,6 +135,7 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     problems.extend(_check_request_bodies(specs, operations))
     problems.extend(_check_path_parameters(specs, operations))
     problems.extend(_check_shared_schema_names(specs, sound))
+    problems.extend(check_webhooks(specs, sound))
     sites = [site for doc in sound for site in _sites(doc)]
     schema_problems = _check_schemas(specs, sound, sites, passes)
     problems.extend(schema_problems)
@@ -323,7 +327,7 @@ def _check_shape(doc: SpecDocument) -> list[Problem]:
     problems: list[Problem] = []
     if "info" not in data:
         problems.append(doc.problem((), "missing info; add info: {title: ..., version: ...}"))
-    if "paths" not in data and "components" not in data:
+    if "paths" not in data and "components" not in data and "webhooks" not in data:
         problems.append(
             doc.problem(
                 (),
@@ -1006,6 +1010,10 @@ def _sites(doc: SpecDocument) -> Iterator[_Site]:
             yield from parameters((*base, "parameters"), op.get("parameters"))
             yield from media_types((*base, "requestBody"), op.get("requestBody"))
             yield from responses((*base, "responses"), op.get("responses"))
+    for _event, base, op in webhook_operations(doc):
+        yield from media_types((*base, "requestBody"), op.get("requestBody"))
+        yield from responses((*base, "responses"), op.get("responses"))
+        yield from site((*base, RESOURCE_EXTENSION), op.get(RESOURCE_EXTENSION))
     components = _mapping(doc.data.get("components"))
     for name, value in _mapping(components.get("parameters")).items():
         yield from site(("components", "parameters", name), value)

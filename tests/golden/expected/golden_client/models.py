@@ -24,6 +24,7 @@ __all__ = [
     "CloseResponse",
     "Dimensions",
     "Gadget",
+    "GadgetMovedResource",
     "Part",
     "UpdateGadgetRequest",
     "UpdateGadgetRequestN3dsInfo",
@@ -198,6 +199,46 @@ class Gadget:
                 obj, "history", path, _serde.list_parser(_serde.list_parser(_serde.parse_datetime))
             ),
             score=_serde.optional(obj, "score", path, _serde.parse_float),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class GadgetMovedResource:
+    """Where the gadget went"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset({"gadget_id", "moved_at", "to_shelf"})
+
+    gadget_id: str
+    moved_at: datetime | str | None = None
+    """Constraints: RFC 3339 date-time."""
+    to_shelf: int | None = None
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["gadget_id"] = self.gadget_id
+        if self.moved_at is not None:
+            data["moved_at"] = _serde.format_datetime(self.moved_at)
+        if self.to_shelf is not None:
+            data["to_shelf"] = self.to_shelf
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> GadgetMovedResource:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            gadget_id=_serde.required(obj, "gadget_id", path, _serde.parse_str),
+            moved_at=_serde.optional(obj, "moved_at", path, _serde.parse_datetime),
+            to_shelf=_serde.optional(obj, "to_shelf", path, _serde.parse_int),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
