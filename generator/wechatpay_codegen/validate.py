@@ -1010,10 +1010,10 @@ def _sites(doc: SpecDocument) -> Iterator[_Site]:
             yield from parameters((*base, "parameters"), op.get("parameters"))
             yield from media_types((*base, "requestBody"), op.get("requestBody"))
             yield from responses((*base, "responses"), op.get("responses"))
-    for _event, base, op in webhook_operations(doc):
-        yield from media_types((*base, "requestBody"), op.get("requestBody"))
-        yield from responses((*base, "responses"), op.get("responses"))
-        yield from site((*base, RESOURCE_EXTENSION), op.get(RESOURCE_EXTENSION))
+    for _event, hook, op in webhook_operations(doc):
+        yield from media_types((*hook, "requestBody"), op.get("requestBody"))
+        yield from responses((*hook, "responses"), op.get("responses"))
+        yield from site((*hook, RESOURCE_EXTENSION), op.get(RESOURCE_EXTENSION))
     components = _mapping(doc.data.get("components"))
     for name, value in _mapping(components.get("parameters")).items():
         yield from site(("components", "parameters", name), value)
