@@ -150,6 +150,11 @@ EXTENSIONS: dict[str, Extension] = {
             "[{difference, subject, reason}]: on-purpose differences from the saved doc page, "
             "one per entry (doc-check)",
         ),
+        Extension(
+            "x-wechatpay-resource",
+            ("operation",),
+            "on a webhook's post operation: {schema, example} of the decrypted resource",
+        ),
     )
 }
 

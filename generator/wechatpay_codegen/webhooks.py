@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .loader import Pointer, Problem, SpecDocument, SpecSet
+from .protocol import EXTENSIONS, HTTP_METHODS, JSON_MEDIA
 
 __all__ = [
     "EVENT_TYPE",
@@ -43,11 +44,10 @@ __all__ = [
 
 #: The extension holding the decrypted resource's ``schema`` and ``example``.
 RESOURCE_EXTENSION = "x-wechatpay-resource"
+assert RESOURCE_EXTENSION in EXTENSIONS
 _RESOURCE_KEYS = ("schema", "example")
 #: An event type as WeChat Pay writes it: dot-separated upper-case words (``COUPON.SEND``).
 EVENT_TYPE = re.compile(r"[A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)+")
-_JSON = "application/json"
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _OUR_EXTENSIONS = (RESOURCE_EXTENSION,)
 
 
@@ -115,7 +115,7 @@ def _check_event(doc: SpecDocument, where: Pointer, event: str, item: Any) -> li
             *problems,
             doc.problem((*where, "$ref"), "write the webhook in place, not as a $ref"),
         ]
-    for method in _METHODS:
+    for method in HTTP_METHODS:
         if method != "post" and method in item:
             problems.append(
                 doc.problem(
@@ -147,7 +147,7 @@ def _check_operation(
                 )
             )
     body = operation.get("requestBody")
-    media = _mapping(_mapping(_mapping(body).get("content")).get(_JSON))
+    media = _mapping(_mapping(_mapping(body).get("content")).get(JSON_MEDIA))
     if not isinstance(body, dict) or "$ref" in body:
         problems.append(
             doc.problem(
@@ -157,7 +157,7 @@ def _check_operation(
                 "NotificationEnvelope)",
             )
         )
-    elif set(_mapping(body.get("content"))) != {_JSON} or "schema" not in media:
+    elif set(_mapping(body.get("content"))) != {JSON_MEDIA} or "schema" not in media:
         problems.append(
             doc.problem(
                 (*at, "requestBody", "content"),
@@ -169,7 +169,7 @@ def _check_operation(
     if isinstance(example, dict) and example.get("event_type") != event:
         problems.append(
             doc.problem(
-                (*at, "requestBody", "content", _JSON, "example", "event_type"),
+                (*at, "requestBody", "content", JSON_MEDIA, "example", "event_type"),
                 f"the envelope example's event_type must be the webhook key {event!r}",
             )
         )
@@ -237,7 +237,7 @@ def read_webhooks(specs: SpecSet) -> list[WebhookSpec]:
         doc = specs.documents[name]
         for event, pointer, operation in webhook_operations(doc):
             media = _mapping(
-                _mapping(_mapping(operation.get("requestBody")).get("content")).get(_JSON)
+                _mapping(_mapping(operation.get("requestBody")).get("content")).get(JSON_MEDIA)
             )
             summary = operation.get("summary")
             found.append(
