@@ -1,4 +1,4 @@
-"""Command line: ``wechatpay-codegen validate | generate | sandbox``.
+"""Command line: ``wechatpay-codegen validate | generate | doc-check | diff | sandbox [notify]``.
 
 Argument parsing only; each sub-command lives in its own module and returns an exit code. Bad input
 (a broken spec, a missing file) is reported as ``file:line:col: message`` lines, never as a
@@ -13,6 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+
+# What ``sandbox notify --fault`` accepts (kept here so ``--help`` needs no crypto imports; a test
+# checks it against wechatpay_codegen.sandbox.notify.FAULTS).
+NOTIFY_FAULTS = (
+    "bad-signature",
+    "signtest",
+    "stale-timestamp",
+    "tamper-body",
+    "wrong-key",
+    "wrong-serial",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +100,27 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     sandbox.add_argument("--port", type=int, default=0, help="port (0: a free one)")
     sandbox.add_argument("--keys", type=Path, default=Path(".sandbox"), help="key folder")
+    actions = sandbox.add_subparsers(dest="sandbox_command", metavar="{notify}")
+    notify = actions.add_parser(
+        "notify",
+        help="POST a signed, encrypted callback built from a spec's webhook example to your URL",
+        description="POST a signed, encrypted callback built from the spec's example to URL and "
+        "report the answer (exit 0 when WeChat Pay would be satisfied).",
+    )
+    notify.add_argument("--url", required=True, help="your callback endpoint (http or https)")
+    notify.add_argument("--event", required=True, help="event type, e.g. COUPON.SEND")
+    notify.add_argument(
+        "--brand", action="store_true", help="encrypt with the brand API key (brand callbacks)"
+    )
+    notify.add_argument(
+        "--fault",
+        choices=sorted(NOTIFY_FAULTS),
+        help="send a forged callback instead; exit 0 when the endpoint refuses it",
+    )
+    notify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (10)")
+    # also accepted after "notify"; SUPPRESS keeps the value given before it
+    notify.add_argument("--specs", type=Path, default=argparse.SUPPRESS, help="spec folder")
+    notify.add_argument("--keys", type=Path, default=argparse.SUPPRESS, help="key folder")
     return parser
 
 
@@ -133,6 +165,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             against=args.against,
             version=args.current_version,
             fail_on_breaking=args.fail_on_breaking,
+        )
+    if args.command == "sandbox" and args.sandbox_command == "notify":
+        from .sandbox.notify import run_notify
+
+        return run_notify(
+            args.specs,
+            args.url,
+            args.event,
+            args.keys,
+            brand=args.brand,
+            fault=args.fault,
+            timeout=args.timeout,
         )
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..loader import SpecSet, load_specs
 from .keys import SandboxKeys, generate_keys, load_or_create_keys
+from .notify import Callback, NotifyResult, build_callback, send_callback
 from .operations import Operation, RouteTable, build_operations
 from .pipeline import Processor
 from .recording import RecordedRequest
@@ -161,6 +162,38 @@ class Sandbox:
         config["serial_no"] = self.keys.brand_serial_no
         config["private_key"] = self.keys.brand_private_key_pem()
         return config
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def callback(
+        self,
+        event_type: str,
+        *,
+        brand: bool = False,
+        fault: str | None = None,
+        resource: Any = None,
+    ) -> Callback:
+        """A callback as WeChat Pay sends it: the spec's example of ``event_type``, encrypted with
+        ``keys.api_v3_key`` (``brand``: ``keys.brand_api_key``) and signed with the sandbox's
+        WeChat Pay key. ``resource`` replaces the example; ``fault`` forges it (see
+        :data:`.notify.FAULTS`). Raises :class:`.notify.NotifyError` for an unknown event type."""
+        return build_callback(
+            self.specs, self.keys, event_type, brand=brand, fault=fault, resource=resource
+        )
+
+    def notify(
+        self,
+        url: str,
+        event_type: str,
+        *,
+        brand: bool = False,
+        fault: str | None = None,
+        resource: Any = None,
+        timeout: float = 10.0,
+    ) -> NotifyResult:
+        """POST :meth:`callback` to ``url`` and return the answer (the sandbox need not run)."""
+        built = self.callback(event_type, brand=brand, fault=fault, resource=resource)
+        return send_callback(url, built, timeout=timeout)
 
     # -- what was received -----------------------------------------------------------------
 

@@ -17,8 +17,11 @@ from typing import Any
 from .._report import internal_error
 from ..loader import SpecLoadError, SpecSet, load_specs
 from ..validate import validate_specs
+from ..webhooks import read_webhooks
 from .api import Sandbox
 from .keys import (
+    API_V3_KEY_FILE,
+    BRAND_API_KEY_FILE,
     BRAND_KEY_FILE,
     MERCHANT_KEY_FILE,
     WECHATPAY_PUBLIC_KEY_FILE,
@@ -72,6 +75,14 @@ def banner(sandbox: Sandbox) -> str:
     for op in sorted(sandbox.operations, key=lambda o: (o.template, o.method)):
         who = "brand" if op.is_brand else "merchant"
         lines.append(f"  {op.method:6} {op.template}  {op.operation_id} ({who}) -> {op.status}")
+    webhooks = read_webhooks(sandbox.specs)
+    if webhooks:
+        lines += ["", "callbacks (wechatpay-codegen sandbox notify --url URL --event TYPE):"]
+        lines += [f"  {w.event_type}  {w.summary}" for w in webhooks]
+        lines.append(
+            f"  encrypted with the APIv3 key in {keys.path(API_V3_KEY_FILE)} "
+            f"(--brand: {keys.path(BRAND_API_KEY_FILE)}); pass it as api_v3_key= to parse them"
+        )
     lines += [
         "",
         "# merchant client (merchant operations)",

@@ -10,12 +10,22 @@ The sandbox plays WeChat Pay, so it needs three key pairs:
 
 A key folder holds ``identity.json`` (the ids), one PKCS#8 PEM private key per pair (mode 0600)
 and the WeChat Pay public key (``wechatpay_public_key.pem``, what a client configuration points
-at). A folder is created atomically (built aside, then renamed into place), so two sandboxes
-starting at once on the same folder share one set of keys instead of overwriting each other's.
+at).
+
+Callbacks (and platform certificates) are encrypted with a symmetric 32-character key: the
+merchant's APIv3 key, or for a brand the brand API key. The sandbox derives both from the
+matching private key (so an older key folder gets them too, and two processes always agree) and
+writes them beside the keys (``merchant_api_v3_key.txt``, ``brand_api_key.txt``, mode 0600) for
+a client configuration to read.
+
+A folder is created atomically (built aside, then renamed into place), so two sandboxes starting
+at once on the same folder share one set of keys instead of overwriting each other's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -33,6 +43,8 @@ MERCHANT_KEY_FILE = "merchant_apiclient_key.pem"
 BRAND_KEY_FILE = "brand_apiclient_key.pem"
 WECHATPAY_PRIVATE_KEY_FILE = "wechatpay_private_key.pem"
 WECHATPAY_PUBLIC_KEY_FILE = "wechatpay_public_key.pem"
+API_V3_KEY_FILE = "merchant_api_v3_key.txt"
+BRAND_API_KEY_FILE = "brand_api_key.txt"
 
 _PRIVATE_FILES = (MERCHANT_KEY_FILE, BRAND_KEY_FILE, WECHATPAY_PRIVATE_KEY_FILE)
 _IDENTITY_FIELDS = (
@@ -74,6 +86,17 @@ class SandboxKeys:
     def wechatpay_public_key(self) -> rsa.RSAPublicKey:
         return self.wechatpay_private_key.public_key()
 
+    @property
+    def api_v3_key(self) -> str:
+        """The merchant's APIv3 key (32 characters): callbacks to the merchant are encrypted
+        with it."""
+        return derived_secret(self.merchant_private_key, b"api_v3_key")
+
+    @property
+    def brand_api_key(self) -> str:
+        """The brand API key (32 characters): the brand's APIv3 key counterpart."""
+        return derived_secret(self.brand_private_key, b"brand_api_key")
+
     def merchant_private_key_pem(self) -> str:
         return private_pem(self.merchant_private_key).decode("ascii")
 
@@ -102,6 +125,11 @@ def public_pem(key: rsa.RSAPublicKey) -> bytes:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def derived_secret(key: rsa.RSAPrivateKey, label: bytes) -> str:
+    """32 hex characters derived from ``key`` (HMAC-SHA256 of ``label`` keyed by its PEM)."""
+    return hmac.new(private_pem(key), label, hashlib.sha256).hexdigest()[:32]
 
 
 def _digits(count: int) -> str:
@@ -146,6 +174,19 @@ def save_keys(keys: SandboxKeys, directory: Path) -> None:
     _write(directory / BRAND_KEY_FILE, private_pem(keys.brand_private_key), 0o600)
     _write(directory / WECHATPAY_PRIVATE_KEY_FILE, private_pem(keys.wechatpay_private_key), 0o600)
     _write(directory / WECHATPAY_PUBLIC_KEY_FILE, public_pem(keys.wechatpay_public_key), 0o644)
+    write_api_key_files(keys, directory)
+
+
+def write_api_key_files(keys: SandboxKeys, directory: Path) -> None:
+    """Write the APIv3 key and the brand API key files unless they exist (same content always)."""
+    for name, secret in (
+        (API_V3_KEY_FILE, keys.api_v3_key),
+        (BRAND_API_KEY_FILE, keys.brand_api_key),
+    ):
+        try:
+            _write(directory / name, secret.encode("ascii") + b"\n", 0o600)
+        except FileExistsError:
+            pass
 
 
 def _load_private(path: Path) -> rsa.RSAPrivateKey:
@@ -206,10 +247,10 @@ def load_or_create_keys(directory: Path) -> tuple[SandboxKeys, bool]:
     """
     directory = Path(directory).absolute()
     if (directory / IDENTITY_FILE).exists():
-        return load_keys(directory), False
+        return _with_api_key_files(load_keys(directory)), False
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         if (directory / IDENTITY_FILE).exists():  # another process just created it
-            return load_keys(directory), False
+            return _with_api_key_files(load_keys(directory)), False
         raise KeysError(
             f"{directory}: exists but holds no sandbox keys ({IDENTITY_FILE} is missing); "
             "give an empty or new folder"
@@ -236,5 +277,17 @@ def load_or_create_keys(directory: Path) -> tuple[SandboxKeys, bool]:
         if not created:
             shutil.rmtree(staging, ignore_errors=True)
     if not created:  # another process won the race: use its keys
-        return load_keys(directory), False
+        return _with_api_key_files(load_keys(directory)), False
     return load_keys(directory), True
+
+
+def _with_api_key_files(keys: SandboxKeys) -> SandboxKeys:
+    """A folder written before the API key files existed gets them (derived, so no race)."""
+    if keys.directory is not None:
+        try:
+            write_api_key_files(keys, keys.directory)
+        except OSError as exc:
+            raise KeysError(
+                f"{keys.directory}: cannot write the API key files ({exc.strerror})"
+            ) from None
+    return keys
