@@ -139,7 +139,7 @@ def django_urls() -> Iterator[list[Any]]:
     if not settings.configured:
         settings.configure(
             DEBUG=False,
-            SECRET_KEY="tests-only",  # noqa: S106 - a test settings value
+            SECRET_KEY="tests-only",
             ALLOWED_HOSTS=["testserver"],
             ROOT_URLCONF=__name__,
             MIDDLEWARE=[
