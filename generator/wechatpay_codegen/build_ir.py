@@ -27,6 +27,15 @@ from .naming import (
     snake_case,
 )
 from .protocol import AUTH_SCHEMES, JSON_MEDIA, RuntimeScheme, placeholders
+from .schema_names import scoped_names
+from .shapes import (
+    DIGEST_FIELD,
+    FILE_FIELD,
+    FileAnswer,
+    file_answer_of,
+    sensitive_paths,
+    upload_of,
+)
 from .spec_model import Node, Operation, Response, SpecModel
 from .webhooks import EVENT_TYPE, RESOURCE_EXTENSION
 
@@ -48,8 +57,20 @@ _MODEL_RESERVED = frozenset(
 )
 # Names a client method's keyword arguments must not take: the per-call options, and the locals
 # of the generated method bodies.
+_QUERY_KINDS = ("string", "integer", "boolean", "datetime", "enum")
 _ARG_RESERVED = frozenset(
-    {"self", "extra_headers", "max_retries", "timeout", "body", "path_params", "response"}
+    {
+        "self",
+        "extra_headers",
+        "max_retries",
+        "timeout",
+        "body",
+        "path_params",
+        "response",
+        "query",
+        "content",
+        "max_response_bytes",
+    }
 )
 # Public attributes of the runtime's client base classes.
 _CLIENT_RESERVED = frozenset(
@@ -103,6 +124,8 @@ class _Builder:
     def __init__(self, specs: SpecSet) -> None:
         self.specs = specs
         self.model: SpecModel = specs.model()
+        # components/schemas entry -> its spec name, scoped to its file (see schema_names)
+        self.scoped = scoped_names(self.model)
         self.problems: list[Problem] = []
         self.classes: Namespace[_Claim] = Namespace()
         self.validators: Namespace[_Claim] = Namespace()
@@ -216,21 +239,24 @@ class _Builder:
         known = self.named.get(node.key)
         if known is not None:
             return known
+        # The class is named after the scoped name (schema_names); messages quote the spec's.
+        scoped = self.scoped.get(node.key, spec_name)
         data = node.raw
         is_class = isinstance(data, dict) and (
             "enum" in data or "properties" in data or data.get("type") == "object"
         )
         if not is_class or (isinstance(data, dict) and "$ref" in data):
             return self.type_of(node, spec_name)
-        name = self.name_or_problem(node, class_name, spec_name, _CLASS_RESERVED)
+        name = self.name_or_problem(node, class_name, scoped, _CLASS_RESERVED)
         if name is None:
             return ir.TypeRef("any")
         assert isinstance(data, dict)
+        label = spec_name if scoped == spec_name else f"{spec_name} (scoped to its file: {scoped})"
         if "enum" in data:
-            return self.enum_type(node, name, spec_name)
+            return self.enum_type(node, name, label)
         if "properties" not in data:
             return self.type_of(node, spec_name)  # a free-form object
-        return self.model_type(node, name, spec_name)
+        return self.model_type(node, name, label)
 
     def _register(self, node: Node, name: str, spec_name: str) -> bool:
         """Claim a class name; False if it was already taken (then the caller compares)."""
@@ -486,11 +512,24 @@ class _Builder:
                 parameters.append(param)
                 self.arguments[(operation_id, param.name)] = param_node
 
-        body_model, request_example = self.request_body(op, operation_id)
+        body_model, request_example, upload, file_doc = self.request_body(op, operation_id)
+        if upload is not None and self.claim(arguments, FILE_FIELD, node, FILE_FIELD):
+            parameters.append(
+                ir.Parameter(
+                    wire_name=FILE_FIELD,
+                    name=FILE_FIELD,
+                    type=ir.TypeRef("file"),
+                    required=True,
+                    description=file_doc,
+                    location="file",
+                )
+            )
         if body_model is not None:
             # prepare_<op> calls the body validator by name: no argument may shadow it.
             reserved = _ARG_RESERVED | {body_model.validator}
             for field in body_model.fields:
+                if upload is not None and field.wire_name == upload.digest_field:
+                    continue  # computed by the runtime from the file
                 arg = self.name_or_problem(node, attribute_name, field.wire_name, reserved)
                 if arg is None or not self.claim(arguments, arg, node, field.wire_name):
                     continue
@@ -507,6 +546,7 @@ class _Builder:
         parameters.sort(key=lambda p: not p.required)  # stable: spec order within each group
 
         success_status, response_model, response_example, errors = self.responses(op, operation_id)
+        answer = self.file_answer(op, success_status)
         return ir.Operation(
             operation_id=operation_id,
             name=name,
@@ -526,7 +566,41 @@ class _Builder:
             rate_limit=self.rate_limit(op),
             request_example=request_example,
             response_example=response_example,
+            upload=upload,
+            response_bytes=answer is not None,
+            unsigned_statuses=(success_status,) if answer is not None and answer.unsigned else (),
+            sensitive_request=self.sensitive(op, request=True),
+            sensitive_response=self.sensitive(op, request=False),
         )
+
+    def file_answer(self, op: Operation, status: int) -> FileAnswer | None:
+        for response in op.responses:
+            if response.status == str(status) and response.node is not None:
+                answer, found = file_answer_of(self.model, response)
+                self.problems.extend(found)
+                return answer
+        return None
+
+    def sensitive(self, op: Operation, *, request: bool) -> tuple[tuple[str | None, ...], ...]:
+        """Paths of the x-wechatpay-sensitive fields of the JSON body or the JSON answer."""
+        medias = []
+        if request:
+            if op.request_body is not None:
+                medias.append(op.request_body.media(JSON_MEDIA))
+        else:
+            medias.extend(
+                r.media(JSON_MEDIA)
+                for r in op.responses
+                if r.status.startswith("2") and r.node is not None
+            )
+        out: list[tuple[str | None, ...]] = []
+        for media in medias:
+            if media is None or media.schema is None:
+                continue
+            paths, found = sensitive_paths(self.model, media.schema)
+            self.problems.extend(found)
+            out.extend(paths)
+        return tuple(dict.fromkeys(out))
 
     def auth_scheme(self, op: Operation) -> RuntimeScheme | None:
         security = op.security
@@ -576,14 +650,15 @@ class _Builder:
                 continue
             if spec_param.supplied_by_runtime:
                 continue
-            if where != "path":
+            if where not in ("path", "query"):
                 self.problem(
                     param,
                     f"{where} parameter {wire!r} is not supported by the code generator "
-                    "(only path parameters, and headers supplied by the runtime)",
+                    "(path and query parameters, and headers supplied by the runtime)",
                 )
                 continue
-            declared.add(wire)
+            if where == "path":
+                declared.add(wire)
             arg = self.name_or_problem(param, attribute_name, wire, _ARG_RESERVED)
             if arg is None:
                 continue
@@ -591,6 +666,29 @@ class _Builder:
             param_type = (
                 self.type_of(schema, class_name(arg)) if schema.raw is not None else None
             ) or ir.TypeRef("string")
+            if where == "query":
+                if param_type.kind not in _QUERY_KINDS:
+                    self.problem(
+                        schema,
+                        "query parameters must be strings, integers, booleans, date-times or "
+                        "string enums",
+                    )
+                    continue
+                out.append(
+                    (
+                        ir.Parameter(
+                            wire_name=wire,
+                            name=arg,
+                            type=param_type,
+                            required=spec_param.required,
+                            description=self.text(param, "description"),
+                            location="query",
+                            example=spec_param.example,
+                        ),
+                        param,
+                    )
+                )
+                continue
             if param_type.kind not in ("string", "integer"):
                 self.problem(schema, "path parameters must be strings or integers")
                 continue
@@ -617,25 +715,49 @@ class _Builder:
             )
         return out
 
-    def request_body(self, op: Operation, operation_id: str) -> tuple[ir.Model | None, Any]:
+    def request_body(
+        self, op: Operation, operation_id: str
+    ) -> tuple[ir.Model | None, Any, ir.Upload | None, str]:
+        """(body model, example, upload, file description); the model is meta's for uploads."""
         body = op.request_body
         if body is None or body.written.raw is None:
-            return None, None
+            return None, None, None, ""
         self.problems.extend(body.problems)
         if body.node is None:
-            return None, None
+            return None, None, None, ""
+        upload, found = upload_of(self.model, body)
+        self.problems.extend(found)
+        if upload is not None:
+            meta_type = self.type_of(upload.meta, operation_id + "_" + upload.signed_part)
+            if meta_type.kind != "model" or meta_type.name not in self.models:
+                self.problem(upload.meta, "the signed part must be an object with properties")
+                return None, None, None, ""
+            file_doc = self.deref(upload.file)
+            description = self.text(file_doc, "description") if file_doc is not None else ""
+            return (
+                self.models[meta_type.name],
+                None,
+                ir.Upload(upload.signed_part, DIGEST_FIELD, upload.file_media_type),
+                description,
+            )
+        if found:
+            return None, None, None, ""
         content = body.node.child("content")
         if not content.is_mapping or [m.media for m in body.content] != [JSON_MEDIA]:
-            self.problem(content, "the request body must have exactly 'application/json' content")
+            self.problem(
+                content,
+                "the request body must have exactly 'application/json' content (or "
+                "'multipart/form-data' with x-wechatpay-signed-part for an upload)",
+            )
         media = body.media(JSON_MEDIA)
         if media is None or media.node.raw is None:
-            return None, None
+            return None, None, None, ""
         schema = media.node.child("schema")
         body_type = self.type_of(schema, operation_id + "_request")
         if body_type.kind != "model" or body_type.name not in self.models:
             self.problem(schema, "the request body schema must be an object with properties")
-            return None, None
-        return self.models[body_type.name], media.node.get("example")
+            return None, None, None, ""
+        return self.models[body_type.name], media.node.get("example"), None, ""
 
     def responses(
         self, op: Operation, operation_id: str
@@ -652,7 +774,7 @@ class _Builder:
             if 200 <= status < 300:
                 media = response.media(JSON_MEDIA)
                 if media is None or media.node.raw is None:
-                    success.append((status, None, None))
+                    success.append((status, None, None))  # no content, or a file answer
                     continue
                 if status == 204:
                     self.problem(response.node, "a 204 response has no content")

@@ -28,6 +28,7 @@ __all__ = [
     "Rules",
     "TypeKind",
     "TypeRef",
+    "Upload",
     "Webhook",
 ]
 
@@ -64,7 +65,17 @@ STATUS_ERRORS: dict[int, str] = {
 }
 
 TypeKind = Literal[
-    "string", "integer", "number", "boolean", "datetime", "enum", "model", "array", "object", "any"
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "datetime",
+    "enum",
+    "model",
+    "array",
+    "object",
+    "any",
+    "file",
 ]
 
 
@@ -161,7 +172,7 @@ class Parameter:
     type: TypeRef
     required: bool
     description: str
-    location: Literal["path", "body"]
+    location: Literal["path", "query", "body", "file"]  # file: the upload's bytes
     example: Any = None  # a JSON value from the spec, or None
 
 
@@ -190,6 +201,15 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A ``multipart/form-data`` body: the file, and the signed JSON part (``meta``)."""
+
+    signed_part: str  # "meta"
+    digest_field: str  # "sha256": computed by the runtime from the file
+    media_type: str  # the file's contentMediaType from the spec ("" when not written)
+
+
+@dataclass(frozen=True)
 class Operation:
     """One client method (sync and async)."""
 
@@ -211,6 +231,14 @@ class Operation:
     rate_limit: RateLimit | None
     request_example: Any  # the requestBody example (wire JSON), or None
     response_example: Any
+    # A multipart upload: body_model is then the signed part's model (meta).
+    upload: Upload | None = None
+    response_bytes: bool = False  # the answer is a file: the method returns bytes
+    unsigned_statuses: tuple[int, ...] = ()  # 2xx answers WeChat Pay does not sign
+    # Fields encrypted in the request / decrypted in the answer: paths of wire names, None for
+    # every item of an array.
+    sensitive_request: tuple[tuple[str | None, ...], ...] = ()
+    sensitive_response: tuple[tuple[str | None, ...], ...] = ()
 
     @property
     def path_params(self) -> tuple[Parameter, ...]:
@@ -219,6 +247,14 @@ class Operation:
     @property
     def body_params(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "body")
+
+    @property
+    def query_params(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query")
+
+    @property
+    def file_param(self) -> Parameter | None:
+        return next((p for p in self.parameters if p.location == "file"), None)
 
 
 @dataclass(frozen=True)

@@ -399,6 +399,8 @@ def annotation(t: ir.TypeRef) -> Code:
 
 def argument_annotation(t: ir.TypeRef) -> Code:
     """The type of a method argument: nested objects may also be plain dicts of wire names."""
+    if t.kind == "file":
+        return Code("_upload.FileInput")
     if t.kind == "model":
         return Code(f"{t.name} | Mapping[str, Any]")
     if t.kind == "array":
@@ -616,10 +618,25 @@ def method_doc(op: ir.Operation, api: ir.API) -> list[Block]:
         Block("Extra HTTP headers for this call only.", "    extra_headers: ", indent),
         Block("Retries for this call instead of the client's.", "    max_retries: ", indent),
         Block("Timeout in seconds for this call instead of the client's.", "    timeout: ", indent),
-        Block(),
-        Block("Returns:"),
     ]
-    if op.response_model is None:
+    if op.response_bytes:
+        blocks.append(
+            Block(
+                "Size limit of the file for this call instead of the client's.",
+                "    max_response_bytes: ",
+                indent,
+            )
+        )
+    blocks += [Block(), Block("Returns:")]
+    if op.response_bytes:
+        note = (
+            " WeChat Pay does not sign it: check it against the hash the apply-bill answer gave "
+            "(read_bill, save_bill)."
+            if op.unsigned_statuses
+            else ""
+        )
+        blocks.append(Block(f"The file.{note}", "    bytes: ", " " * 8))
+    elif op.response_model is None:
         blocks.append(Block(f"None: the server answers {op.success_status} with no body.", "    "))
     else:
         response = api.model(op.response_model)
@@ -660,8 +677,13 @@ def method_doc(op: ir.Operation, api: ir.API) -> list[Block]:
 
 
 def prepare_doc(op: ir.Operation) -> list[Block]:
+    what = (
+        "Path parameters, validated wire body and query"
+        if op.query_params
+        else ("Path parameters and validated wire body")
+    )
     return [
-        Block(f"Path parameters and validated wire body for {op.name}."),
+        Block(f"{what} for {op.name}."),
         Block(),
         Block("Raises RequestValidationError naming the first field that breaks the spec."),
     ]
@@ -675,14 +697,19 @@ def example_call(op: ir.Operation, client: str = "client", cache: Cache | None =
     args: list[str] = []
     body = op.request_example if isinstance(op.request_example, Mapping) else {}
     for p in op.parameters:
-        if p.location == "path":
+        if p.location == "file":
+            args.append(f"{p.name}=b'...'")
+            continue
+        if p.location in ("path", "query"):
+            if p.example is None and not p.required:
+                continue
             value = p.example if p.example is not None else "..."
         elif p.wire_name in body:
             value = body[p.wire_name]
         else:
             continue
         args.append(f"{p.name}={py_literal(value)}")
-    target = "result = " if op.response_model else ""
+    target = "result = " if op.response_model or op.response_bytes else ""
     code = f"{target}{client}.{op.name}({', '.join(args)})\n"
     return _format_python({"README example": code}, cache)["README example"]
 
@@ -832,7 +859,9 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         )
         if used
     ]
+    bill_helpers = any(op.unsigned_statuses for op in api.operations)
     exported = [
+        *(["BillIntegrityError", "read_bill", "save_bill"] if bill_helpers else []),
         "AsyncWeChatPayClient",
         "WeChatPayClient",
         "build_authorization",
@@ -883,9 +912,12 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
                 *(["Any"] if {"model", "object", "any"} & arg_kinds or api.webhooks else []),
             ]
         ),
-        "ops_need_any": any(op.body_model for op in api.operations) or "any" in arg_kinds,
+        "ops_need_any": any(op.body_model and not op.upload for op in api.operations)
+        or "any" in arg_kinds,
         "ops_need_serde": any(op.body_model for op in api.operations),
-        "ops_need_v": any(op.path_params for op in api.operations),
+        "ops_need_v": any(op.path_params or op.query_params for op in api.operations),
+        "ops_need_upload": any(op.upload for op in api.operations),
+        "bill_helpers": bill_helpers,
     }
 
 
@@ -946,7 +978,21 @@ def _package_environment(
     env.filters["check"] = lambda t: checker(t, validators)
     env.filters["method_doc"] = lambda op: method_doc(op, api)
     env.filters["example_call"] = lambda op: example_call(op, cache=cache)
+    env.filters["prepare_returns"] = prepare_returns
+    env.filters["py_set"] = lambda values: Code("{" + ", ".join(map(str, values)) + "}")
     return env, _context(api, info)
+
+
+def prepare_returns(op: ir.Operation) -> Code:
+    """The return annotation of ``prepare_<op>``: (path params, body[, query])."""
+    if op.upload is not None:
+        body = "_upload.Upload"
+    elif op.body_model is not None:
+        body = "dict[str, Any]"
+    else:
+        body = "None"
+    query = ", list[tuple[str, object]]" if op.query_params else ""
+    return Code(f"tuple[dict[str, str], {body}{query}]")
 
 
 def python_sources(api: ir.API, info: PackageInfo, *, root: Path | None = None) -> dict[str, str]:

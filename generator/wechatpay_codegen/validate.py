@@ -39,6 +39,7 @@ from .protocol import (
     is_lenient_date_time,
     placeholders,
 )
+from .shapes import MULTIPART_MEDIA
 from .webhooks import RESOURCE_EXTENSION, check_webhooks, webhook_operations
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
@@ -134,7 +135,6 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     problems.extend(_check_security(specs, operations))
     problems.extend(_check_request_bodies(specs, operations))
     problems.extend(_check_path_parameters(specs, operations))
-    problems.extend(_check_shared_schema_names(specs, sound))
     problems.extend(check_webhooks(specs, sound))
     sites = [site for doc in sound for site in _sites(doc)]
     schema_problems = _check_schemas(specs, sound, sites, passes)
@@ -807,13 +807,16 @@ def _check_request_bodies(specs: SpecSet, operations: list[_Operation]) -> list[
         if resolved is None:
             continue
         body_doc, body_pointer, body = resolved
-        for media in _mapping(_mapping(body).get("content")):
+        for media, media_object in _mapping(_mapping(body).get("content")).items():
+            if media == MULTIPART_MEDIA and "x-wechatpay-signed-part" in _mapping(media_object):
+                continue  # an upload: its shape is checked where the IR is built (shapes.py)
             if media != JSON_MEDIA:
                 problems.append(
                     body_doc.problem(
                         (*body_pointer, "content", media),
-                        f"request body media type {media!r} is not supported; "
-                        f"use {JSON_MEDIA} only",
+                        f"request body media type {media!r} is not supported; use "
+                        f"{JSON_MEDIA} (or {MULTIPART_MEDIA} with x-wechatpay-signed-part for an "
+                        "upload)",
                     )
                 )
     return problems
@@ -884,80 +887,6 @@ def _check_path_parameters(specs: SpecSet, operations: list[_Operation]) -> list
                     )
                 )
     return problems
-
-
-# ----------------------------------------------------------------- shared schema names
-
-
-def _check_shared_schema_names(specs: SpecSet, docs: list[SpecDocument]) -> list[Problem]:
-    """A components/schemas name means one schema, whichever file defines it."""
-    first: dict[str, tuple[SpecDocument, Any]] = {}
-    problems: list[Problem] = []
-    for doc in docs:
-        for name, schema in _mapping(_mapping(doc.data.get("components")).get("schemas")).items():
-            pointer = ("components", "schemas", name)
-            resolved = _deref(specs, doc, pointer, schema)
-            if resolved is None:
-                continue
-            canonical = _canonical(specs, *resolved)
-            if name not in first:
-                first[name] = (doc, canonical)
-                continue
-            first_doc, first_canonical = first[name]
-            difference = _first_difference(first_canonical, canonical, ())
-            if difference is not None:
-                at = pointer_text(difference) or "/"
-                problems.append(
-                    doc.problem(
-                        pointer,
-                        f"schema {name!r} differs from the one in "
-                        f"{first_doc.location(pointer)} (at {at}); a name must mean one "
-                        "schema: define it once (e.g. in common.yaml) and $ref it",
-                    )
-                )
-    return problems
-
-
-def _canonical(specs: SpecSet, doc: SpecDocument, pointer: Pointer, value: Any) -> Any:
-    """``value`` with every ``$ref`` replaced by what it names, independent of the file."""
-    if isinstance(value, list):
-        return [_canonical(specs, doc, (*pointer, i), v) for i, v in enumerate(value)]
-    if not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "$ref" and isinstance(item, str):
-            try:
-                target_doc, target, _ = specs.resolve(doc, item)
-            except SpecLoadError:
-                out[key] = item
-                continue
-            if target[:2] == ("components", "schemas") and len(target) >= 3:
-                out[key] = f"schema {pointer_text(target[2:])}"  # named schemas compare by name
-            else:
-                out[key] = f"{target_doc.display}#{pointer_text(target)}"
-        else:
-            out[key] = _canonical(specs, doc, (*pointer, key), item)
-    return out
-
-
-def _first_difference(a: Any, b: Any, at: Pointer) -> Pointer | None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
-            if key not in a or key not in b:
-                return (*at, key)
-            found = _first_difference(a[key], b[key], (*at, key))
-            if found is not None:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            found = _first_difference(x, y, (*at, i))
-            if found is not None:
-                return found
-        return None if len(a) == len(b) else (*at, min(len(a), len(b)))
-    same = a == b and type(a) is type(b)
-    return None if same else at
 
 
 # ----------------------------------------------------------------------- schema sites

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -74,6 +75,8 @@ def _query_value(name: str, value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, Enum):
         value = value.value
+    if isinstance(value, datetime):  # RFC 3339, as the body's date-times are sent
+        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
     if isinstance(value, str):
         return value
     if isinstance(value, int):

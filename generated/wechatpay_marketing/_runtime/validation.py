@@ -125,6 +125,12 @@ def parameter(value: object, name: str, check: Checker) -> None:
     check(value, name)
 
 
+def optional_parameter(value: object, name: str, check: Checker) -> None:
+    """An optional query parameter: ``None`` leaves it out, any other value is checked."""
+    if value is not None:
+        check(value, name)
+
+
 # -- values -------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 
 from ..loader import Location, Problem, SpecSet
 from ..protocol import BRAND_SCHEME, JSON_MEDIA, MERCHANT_SCHEME, PATH_PLACEHOLDER, placeholders
+from ..shapes import DIGEST_FIELD, FILE_FIELD, file_answer_of, sensitive_paths, upload_of
 from ..spec_model import Node
 from ..spec_model import Operation as SpecOperation
 from .schemas import SchemaSet
@@ -48,6 +49,25 @@ class PathParam:
     number_type: str | None  # "integer" / "number" when the schema wants a number
 
 
+FieldPath = tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    required: bool
+    kind: str | None  # "integer", "number", "boolean" or None (a string)
+    validator: Draft202012Validator | None
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    signed_part: str  # meta
+    file_part: str  # file
+    digest_field: str  # sha256
+    meta_validator: Draft202012Validator | None
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
@@ -63,6 +83,12 @@ class Operation:
     status: int
     example: bytes  # the serialized success example; b"" for 204 / no content
     pattern: re.Pattern[str] = field(compare=False, repr=False)
+    query: tuple[QueryParam, ...] = ()
+    upload: UploadSpec | None = None
+    sensitive_request: tuple[FieldPath, ...] = ()
+    sensitive_response: tuple[FieldPath, ...] = ()
+    unsigned: bool = False  # the answer is a file WeChat Pay does not sign
+    answer_type: str = ""  # the file answer's media type ("" for JSON)
 
     @property
     def signature_type(self) -> str:
@@ -144,8 +170,10 @@ class _Builder:
             operation_id = f"{op.method.upper()} {op.path}"
         auth = self.security(op)
         params, serial_required = self.parameters(op)
-        takes_body, body_required, body_validator = self.request_body(op)
-        status, example = self.success(op)
+        query = self.query_parameters(op)
+        takes_body, body_required, body_validator, upload = self.request_body(op)
+        status, example, answer_type, unsigned = self.success(op)
+        sensitive_request, sensitive_response = self.sensitive(op)
         if len(self.problems) > before:
             return None
         return Operation(
@@ -154,7 +182,9 @@ class _Builder:
             template=op.path,
             location=op.location,
             auth=auth,
-            serial_required=serial_required or any(a.is_brand for a in auth),
+            serial_required=serial_required
+            or any(a.is_brand for a in auth)
+            or bool(sensitive_request),
             params=params,
             body_validator=body_validator,
             body_required=body_required,
@@ -162,7 +192,44 @@ class _Builder:
             status=status,
             example=example,
             pattern=template_pattern(op.path),
+            query=query,
+            upload=upload,
+            sensitive_request=sensitive_request,
+            sensitive_response=sensitive_response,
+            unsigned=unsigned,
+            answer_type=answer_type,
         )
+
+    def query_parameters(self, op: SpecOperation) -> tuple[QueryParam, ...]:
+        out: list[QueryParam] = []
+        for param in op.all_parameters():
+            if param.where != "query" or param.node is None or not isinstance(param.name, str):
+                continue
+            schema = param.node.child("schema")
+            kind = None
+            validator = None
+            if schema.is_mapping:
+                found = self.deref(schema).get("type")
+                kind = found if found in ("integer", "number", "boolean") else None
+                validator = self.schemas.validator(schema.doc.path, schema.pointer)
+            out.append(QueryParam(param.name, param.required, kind, validator))
+        return tuple(out)
+
+    def sensitive(self, op: SpecOperation) -> tuple[tuple[FieldPath, ...], tuple[FieldPath, ...]]:
+        request: list[FieldPath] = []
+        if op.request_body is not None and op.request_body.node is not None:
+            media = op.request_body.media(JSON_MEDIA)
+            if media is not None:
+                request, problems = sensitive_paths(self.model, media.schema)
+                self.problems.extend(problems)
+        response: list[FieldPath] = []
+        for answer in op.responses:
+            media = answer.media(JSON_MEDIA) if answer.status.startswith("2") else None
+            if media is not None:
+                found, problems = sensitive_paths(self.model, media.schema)
+                self.problems.extend(problems)
+                response.extend(found)
+        return tuple(request), tuple(dict.fromkeys(response))
 
     def security(self, op: SpecOperation) -> tuple[AuthRequirement, ...]:
         security = op.security
@@ -210,24 +277,53 @@ class _Builder:
             built.append(PathParam(name, validator, number_type))
         return tuple(built), serial_required
 
-    def request_body(self, op: SpecOperation) -> tuple[bool, bool, Draft202012Validator | None]:
+    def request_body(
+        self, op: SpecOperation
+    ) -> tuple[bool, bool, Draft202012Validator | None, UploadSpec | None]:
         body = op.request_body
         if body is None:
-            return False, False, None
+            return False, False, None, None
         self.problems.extend(body.problems)
         if body.node is None or not body.node.is_mapping:
-            return False, False, None
+            return False, False, None, None
+        upload, problems = upload_of(self.model, body)
+        self.problems.extend(problems)
+        if upload is not None:
+            meta = upload.meta
+            spec = UploadSpec(
+                upload.signed_part,
+                FILE_FIELD,
+                DIGEST_FIELD,
+                self.schemas.validator(meta.doc.path, meta.pointer),
+            )
+            return True, True, None, spec
         media = body.media(JSON_MEDIA)
         if media is None or not media.node.is_mapping:
             self.problem(body.node, "requestBody must have application/json content")
-            return True, body.required, None
+            return True, body.required, None, None
         validator = None
         if media.node.has("schema"):
             schema = media.node.child("schema")
             validator = self.schemas.validator(schema.doc.path, schema.pointer)
-        return True, body.required, validator
+        return True, body.required, validator, None
 
-    def success(self, op: SpecOperation) -> tuple[int, bytes]:
+    def success(self, op: SpecOperation) -> tuple[int, bytes, str, bool]:
+        """(status, example answer, file media type or "", unsigned)."""
+        status, example = self.json_success(op)
+        for response in op.responses:
+            if response.status != str(status) or response.node is None:
+                continue
+            answer, problems = file_answer_of(self.model, response)
+            self.problems.extend(problems)
+            if answer is not None:
+                found, value = answer.media.example
+                if not found or not isinstance(value, str):
+                    self.problem(response.node, "the file answer needs a text 'example'")
+                    return status, b"", answer.media_type, answer.unsigned
+                return status, value.encode("utf-8"), answer.media_type, answer.unsigned
+        return status, example, "", False
+
+    def json_success(self, op: SpecOperation) -> tuple[int, bytes]:
         candidates = sorted(
             (int(r.status.upper().replace("XX", "00")), r.status, i)
             for i, r in enumerate(op.responses)

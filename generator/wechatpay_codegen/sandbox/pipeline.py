@@ -15,6 +15,7 @@ Every request is recorded, whatever its outcome, before the reply is written.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from .responses import (
     Signed,
     error_reply,
 )
+from .shapes import decrypt_fields, encrypt_fields, query_problem, split_multipart, upload_problem
 
 STALE_SECONDS = 600
 _WRONG_KEY_ID = "PUB_KEY_ID_0199999999999999999999999999"
@@ -149,10 +151,25 @@ class Processor:
                 message = f"{request.method} is not allowed on this path (allowed: {allow})"
                 return self._error(405, "INVALID_REQUEST", message, headers=(("Allow", allow),))
             return self._error(404, "NOT_FOUND", "no API at this path; check the URL")
-        self._check_authorization(op, request)
+        signed_body = request.body
+        parts: dict[str, bytes] | None = None
+        if op.upload is not None:
+            found = split_multipart(request.headers.get("Content-Type", ""), request.body)
+            if isinstance(found, Problem400):
+                self._reject_400(found, code="INVALID_REQUEST")
+            parts = found
+            # WeChat Pay signs the meta part only: the string to sign's body line is its JSON.
+            signed_body = parts.get(op.upload.signed_part, b"")
+        self._check_authorization(op, request, signed_body)
         self._check_serial(op, request)
         self._check_path_params(op, match.raw_params)
-        self._check_body(op, request)
+        self._check_query(op, request.target.partition("?")[2])
+        if parts is not None and op.upload is not None:
+            problem = upload_problem(op.upload, parts)
+            if problem is not None:
+                self._reject_400(problem)
+        else:
+            self._check_body(op, request)
         if fault is not None and not fault.early and self.attempts.applies(fault, fault_key):
             trace.fault = fault.spec
             return self._fault_reply(op, fault)
@@ -176,7 +193,16 @@ class Processor:
         )
         return fault, key
 
-    def _check_authorization(self, op: Operation, request: Incoming) -> None:
+    def _check_query(self, op: Operation, raw_query: str) -> None:
+        problem = self.cache.get(
+            ("query", op.operation_id, raw_query),
+            len(raw_query),
+            lambda: query_problem(op.query, raw_query),
+        )
+        if problem is not None:
+            self._reject_400(problem)
+
+    def _check_authorization(self, op: Operation, request: Incoming, signed_body: bytes) -> None:
         if not op.auth:
             return
         expected = " or ".join(a.scheme for a in op.auth)
@@ -221,14 +247,14 @@ class Processor:
         if not is_base64(auth.signature):
             self._sign_error("signature is not valid Base64")
         message = request_message(
-            request.method, request.target, timestamp, auth.params["nonce_str"], request.body
+            request.method, request.target, timestamp, auth.params["nonce_str"], signed_body
         )
         if not verify(public_key, message, auth.signature):
             self._sign_error(
                 f"signature does not verify with the {party} key (serial_no {serial}); the string "
                 "to sign is METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n, here for "
                 f"{request.method} {_short(request.target, 200)!r} and a "
-                f"{len(request.body)}-byte body"
+                f"{len(signed_body)}-byte body"
             )
 
     def _party(self, requirement: AuthRequirement) -> tuple[str, str, str, rsa.RSAPublicKey]:
@@ -280,18 +306,49 @@ class Processor:
                 Problem400(f"Content-Type {issue}", "Content-Type", issue, "header", content_type),
                 code="INVALID_REQUEST",
             )
+        if op.sensitive_request:
+            body = self._decrypted(op, body)
         problem = self.cache.get(
             ("body", op.operation_id, body), len(body), lambda: body_problem(op, body)
         )
         if problem is not None:
             self._reject_400(problem)
 
+    def _decrypted(self, op: Operation, body: bytes) -> bytes:
+        """The body with its sensitive fields decrypted with the sandbox's WeChat Pay key (the
+        schema's rules apply to the plaintext); a field that is not encrypted is a 400."""
+        try:
+            instance = json.loads(body)
+        except ValueError:
+            return body  # body_problem names it
+        plain, problem = decrypt_fields(
+            instance, op.sensitive_request, self.keys.wechatpay_private_key
+        )
+        if problem is not None:
+            self._reject_400(problem)
+        return json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
     # -- replies ---------------------------------------------------------------------------
 
     def _success(self, op: Operation) -> Reply:
-        signed = self.signer.sign(op.example)
+        if op.answer_type and op.unsigned:
+            # A file WeChat Pay does not sign (bills): no Wechatpay-* headers at all.
+            headers = [("Request-ID", self.ids.next(op.status)), ("Content-Type", op.answer_type)]
+            return Reply(op.status, tuple(headers), op.example)
+        body = op.example
+        if op.sensitive_response and body:
+            caller_key = self._parties[op.is_brand][3]  # the caller decrypts with its own key
+            data = encrypt_fields(json.loads(body), op.sensitive_response, caller_key)
+            body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        signed = self.signer.sign(body)
         headers = self.signer.headers(signed, op.signature_type)
-        return self._signed_reply(op.status, headers, op.example)
+        reply = self._signed_reply(op.status, headers, body)
+        if op.answer_type:
+            fixed = tuple(
+                (k, op.answer_type if k == "Content-Type" else v) for k, v in reply.headers
+            )
+            reply = Reply(reply.status, fixed, reply.body)
+        return reply
 
     def _signed_reply(self, status: int, headers: list[Header], body: bytes) -> Reply:
         headers.append(("Request-ID", self.ids.next(status)))
