@@ -27,7 +27,7 @@ SPECS = ROOT / "specs"
 RECORD = ROOT / "BENCHMARKS.md"
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-SECTIONS = ("percall", "async", "startup", "generation", "transports")
+SECTIONS = ("percall", "async", "startup", "generation", "transports", "shapes")
 
 
 def _pin(enabled: bool) -> tuple[int | None, set[int] | None]:
@@ -106,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             batch=50 if quick else 200,
             async_calls=640 if quick else 3200,
             server_cpu=server_cpu,
+        )
+    if section("shapes"):
+        from . import shapes
+
+        rows += shapes.run(
+            rounds=4 if quick else 30, batch=25 if quick else 40, server_cpu=server_cpu
         )
     details["load average at end"] = machine.load_average()
     details["bench wall time"] = f"{time.perf_counter() - started:.0f} s"
