@@ -186,6 +186,14 @@ def test_a_handler_that_accepts_forgeries_fails_the_check(
     assert "accepted a forged callback" in result.stderr
 
 
+def test_a_callback_repr_holds_no_signature(sandbox: Sandbox, specs: SpecSet) -> None:
+    callback = sandbox.callback(_events(specs)[0])
+    shown = repr(callback)
+    assert callback.header_dict()["Wechatpay-Signature"] not in shown
+    assert callback.body.decode() not in shown
+    assert _events(specs)[0] in shown
+
+
 def test_brand_callbacks_use_the_brand_api_key(sandbox: Sandbox, specs: SpecSet) -> None:
     event = _events(specs)[0]
     callback = sandbox.callback(event, brand=True)

@@ -75,7 +75,7 @@ class Callback:
     """One callback: its headers and the exact body bytes they sign."""
 
     event_type: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # a signature: not for logs
     body: bytes = field(repr=False)  # holds the encrypted resource only, but it is not for logs
 
     def header_dict(self) -> dict[str, str]:
