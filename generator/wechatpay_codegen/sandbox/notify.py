@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..loader import SpecLoadError, SpecSet, load_specs
@@ -138,12 +139,14 @@ def build_callback(
     fault: str | None = None,
     resource: Any = None,
     now: float | None = None,
+    signer: tuple[rsa.RSAPrivateKey, str] | None = None,
 ) -> Callback:
     """A signed, encrypted callback of ``event_type`` from the spec's examples.
 
     ``resource`` replaces the spec's decrypted-resource example (any JSON value). ``brand``
     encrypts with the brand API key and says ``WECHATPAY-BRAND-SHA256-RSA2048``; ``fault`` is one
-    of :data:`FAULTS`.
+    of :data:`FAULTS`. ``signer`` is ``(private key, serial)`` to sign with instead of the WeChat
+    Pay public key pair (a platform certificate's key and its serial number).
     """
     if fault is not None and fault not in FAULTS:
         raise NotifyError(f"unknown fault {fault!r}; one of: {', '.join(FAULTS)}")
@@ -174,9 +177,8 @@ def build_callback(
     timestamp = int(moment) - (STALE_SECONDS if fault == "stale-timestamp" else 0)
     nonce = new_nonce()
     signed_body = body + b" " if fault == "bad-signature" else body
-    signature = sign(
-        keys.wechatpay_private_key, response_message(str(timestamp), nonce, signed_body)
-    )
+    signing_key, serial = signer or (keys.wechatpay_private_key, keys.wechatpay_public_key_id)
+    signature = sign(signing_key, response_message(str(timestamp), nonce, signed_body))
     if fault == "signtest":
         signature = "WECHATPAY/SIGNTEST/" + signature
     if fault == "tamper-body":
@@ -188,7 +190,7 @@ def build_callback(
         ("Wechatpay-Signature", signature),
         (
             "Wechatpay-Serial",
-            _WRONG_KEY_ID if fault == "wrong-serial" else keys.wechatpay_public_key_id,
+            _WRONG_KEY_ID if fault == "wrong-serial" else serial,
         ),
         ("Wechatpay-Signature-Type", BRAND_SCHEME if brand else MERCHANT_SCHEME),
     )
