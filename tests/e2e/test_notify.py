@@ -248,3 +248,22 @@ def test_unreachable_and_odd_urls_raise_notify_error(sandbox: Sandbox, specs: Sp
         send_callback("http://127.0.0.1:9/notify", callback, timeout=2)
     with pytest.raises(NotifyError, match="http:// or https://"):
         send_callback("notify", callback)
+
+
+def test_a_callback_signed_with_another_key_names_its_serial(
+    sandbox: Sandbox, specs: SpecSet
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    serial = "PUB_KEY_ID_0199999999999999999999999999"
+    event = _events(specs)[0]
+    callback = build_callback(specs, sandbox.keys, event, signer=(other, serial))
+    assert callback.header_dict()["Wechatpay-Serial"] == serial
+    config = {**sandbox.merchant_config(), "api_v3_key": sandbox.keys.api_v3_key}
+    with wp.WeChatPayClient(**config) as without:  # the default key does not verify it
+        with pytest.raises(wp.SignatureVerificationError):
+            without.parse_notification(headers=callback.header_dict(), body=callback.body)
+    with wp.WeChatPayClient(**config, wechatpay_public_keys={serial: other.public_key()}) as both:
+        parsed = both.parse_notification(headers=callback.header_dict(), body=callback.body)
+        assert parsed.event_type == event
