@@ -213,6 +213,8 @@ class _Operation:
             ("minLength", "min_length", False),
             ("maximum", "maximum", True),
             ("minimum", "minimum", False),
+            ("maxItems", "max_items", True),
+            ("minItems", "min_items", False),
         ):
             before, after = getattr(old, attr), getattr(new, attr)
             if before == after:
@@ -228,6 +230,11 @@ class _Operation:
                 f"({'narrowed' if narrowed else 'widened'})",
                 BREAKING if narrowed else COMPATIBLE,
             )
+        if old.pattern != new.pattern:  # which strings a changed pattern admits is not compared
+            if new.pattern is None:
+                self.add(f"{what} pattern removed", COMPATIBLE)
+            else:
+                self.add(f"{what} pattern {_show(old.pattern)} → {new.pattern}", BREAKING)
 
     # --------------------------------------------------------------------- response side
     def response(

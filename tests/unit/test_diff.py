@@ -209,3 +209,17 @@ def test_bad_input_is_one_line_not_a_traceback(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "no such file or folder" in err
+
+
+def test_a_new_or_changed_pattern_breaks_and_a_removed_one_does_not(new: Path) -> None:
+    spec = yaml.safe_load((SPECS / BUNDLE).read_text("utf-8"))
+    field = _schemas(spec)["UpdateStockBundleRequest"]["properties"]["out_request_no"]
+    pattern = field["pattern"]
+
+    def drop(data: dict[str, Any]) -> None:
+        del _schemas(data)["UpdateStockBundleRequest"]["properties"]["out_request_no"]["pattern"]
+
+    _mutate(new, BUNDLE, drop)
+    what = "request field `out_request_no` pattern"
+    assert _changes(SPECS, new) == [("compatible", f"{what} removed")]
+    assert _changes(new, SPECS) == [("breaking", f"{what} none → {pattern}")]

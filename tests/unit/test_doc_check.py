@@ -264,3 +264,10 @@ def test_a_page_without_a_spec_and_a_broken_example_are_named(copy: Path) -> Non
     problems = "\n".join(result.problems)
     assert "modify-budget.txt:5: no operation in" in problems
     assert f"update-delivery-plan.txt:{line}: the example is not JSON" in problems
+
+
+def test_operations_without_a_page_are_listed_not_failed(copy: Path) -> None:
+    (copy / "pages" / "modify-budget.txt").unlink()
+    result = check_docs(copy / "pages", copy)
+    assert result.ok, result.lines()
+    assert result.without_page == ["modify_budget"]

@@ -53,6 +53,9 @@ class SpecField:
     min_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    max_items: int | None = None
+    min_items: int | None = None
+    pattern: str | None = None
     enum: list[str] | None = None
     enum_place: Place | None = None
     children: dict[str, SpecField] | None = None
@@ -322,6 +325,9 @@ class _Reader:
             min_length=_int(schema.get("minLength")),
             minimum=_number(schema.get("minimum")),
             maximum=_number(schema.get("maximum")),
+            max_items=_int(schema.get("maxItems")),
+            min_items=_int(schema.get("minItems")),
+            pattern=schema.get("pattern") if isinstance(schema.get("pattern"), str) else None,
         )
         if isinstance(schema.get("enum"), list):
             item.enum = [str(v) for v in schema["enum"]]
