@@ -9,6 +9,8 @@ by wire name. Each change is classed:
   maxLength, higher minimum, a bound where there was none, ...); a request enum value removed; a
   response field removed, newly optional or of another type; a response body or success status
   changed;
+- callbacks (``webhooks``, by event type): a callback no longer described, or a field of its
+  decrypted resource removed, newly optional or of another type, breaks; a new one does not;
 - compatible: everything else users can see (operations, optional arguments and response fields
   added, constraints widened, enum values added, error codes added or removed, ...).
 
@@ -29,10 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._report import ASK_WITH_SPECS, internal_error
-from .doccheck.spec_view import SpecField, SpecOperation, read_specs
+from .doccheck.spec_view import SpecField, SpecOperation, SpecView, SpecWebhook, read_specs
 from .loader import SpecLoadError, load_specs
 
-__all__ = ["Change", "SpecDiff", "diff_specs", "next_version", "run_diff"]
+__all__ = [
+    "Change",
+    "SpecDiff",
+    "diff_specs",
+    "diff_views",
+    "diff_webhooks",
+    "next_version",
+    "run_diff",
+]
 
 BREAKING = "breaking"
 _PROJECT_VERSION = re.compile(
@@ -117,6 +127,31 @@ def next_version(version: str, bump: str) -> str:
 # ----------------------------------------------------------------------------------- compare
 
 
+def diff_views(old: SpecView, new: SpecView) -> SpecDiff:
+    """Operations, then the callbacks (``webhooks``) the client parses into models."""
+    result = diff_specs(old.operations, new.operations)
+    result.changes.extend(diff_webhooks(old.webhooks, new.webhooks))
+    return result
+
+
+def diff_webhooks(old: list[SpecWebhook], new: list[SpecWebhook]) -> list[Change]:
+    changes: list[Change] = []
+    before = {w.event: w for w in old}
+    after = {w.event: w for w in new}
+    for event in sorted(set(before) - set(after)):
+        text = "callback no longer described (parse_notification gives its resource as a dict)"
+        changes.append(Change(event, text, BREAKING))
+    for event in sorted(set(after) - set(before)):
+        changes.append(Change(event, "new callback model", COMPATIBLE, True))
+    for event in sorted(set(before) & set(after)):
+        walker = _Operation(event, None, None)
+        walker.response(
+            "resource field ", before[event].resource or {}, after[event].resource or {}
+        )
+        changes.extend(walker.out)
+    return changes
+
+
 def diff_specs(old: list[SpecOperation], new: list[SpecOperation]) -> SpecDiff:
     changes: list[Change] = []
     before = {op.operation_id: op for op in old}
@@ -133,8 +168,8 @@ def diff_specs(old: list[SpecOperation], new: list[SpecOperation]) -> SpecDiff:
 
 
 class _Operation:
-    def __init__(self, name: str, old: SpecOperation, new: SpecOperation) -> None:
-        self.name = name
+    def __init__(self, name: str, old: SpecOperation | None, new: SpecOperation | None) -> None:
+        self.name = name  # an operationId, or a callback's event type (fields only)
         self.old = old
         self.new = new
         self.out: list[Change] = []
@@ -144,6 +179,7 @@ class _Operation:
 
     def changes(self) -> list[Change]:
         old, new = self.old, self.new
+        assert old is not None and new is not None
         if (old.method, old.path) != (new.method, new.path):
             self.add(f"endpoint {old.method} {old.path} → {new.method} {new.path}", BREAKING)
         if old.auth != new.auth:
@@ -267,6 +303,7 @@ class _Operation:
                 )
 
     def error_codes(self) -> None:
+        assert self.old is not None and self.new is not None
         old = {(e.status, e.code) for e in self.old.error_codes}
         new = {(e.status, e.code) for e in self.new.error_codes}
         for status, code in sorted(new - old):
@@ -294,8 +331,8 @@ class DiffInputError(Exception):
     """A folder or revision that cannot be read; the message says which and why."""
 
 
-def _operations(folder: Path) -> list[SpecOperation]:
-    return read_specs(load_specs([folder])).operations
+def _view(folder: Path) -> SpecView:
+    return read_specs(load_specs([folder]))
 
 
 def _git(*args: str) -> bytes:
@@ -362,7 +399,7 @@ def run_diff(
             if against is not None:
                 old = _checkout(against, new, Path(scratch))
             assert old is not None
-            result = diff_specs(_operations(old), _operations(new))
+            result = diff_views(_view(old), _view(new))
     except DiffInputError as exc:
         print(f"wechatpay-codegen diff: {exc}", file=sys.stderr)
         return 2

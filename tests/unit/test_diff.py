@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from wechatpay_codegen.cli import main
-from wechatpay_codegen.diff import diff_specs, next_version
+from wechatpay_codegen.diff import diff_views, next_version
 from wechatpay_codegen.doccheck.spec_view import read_specs
 from wechatpay_codegen.loader import load_specs
 
@@ -48,8 +48,8 @@ def _schemas(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _changes(old: Path, new: Path) -> list[tuple[str, str]]:
-    ops = [read_specs(load_specs([folder])).operations for folder in (old, new)]
-    return [(c.kind, c.text) for c in diff_specs(*ops).changes]
+    views = [read_specs(load_specs([folder])) for folder in (old, new)]
+    return [(c.kind, c.text) for c in diff_views(*views).changes]
 
 
 def test_the_same_specs_have_no_changes(new: Path) -> None:
@@ -223,3 +223,27 @@ def test_a_new_or_changed_pattern_breaks_and_a_removed_one_does_not(new: Path) -
     what = "request field `out_request_no` pattern"
     assert _changes(SPECS, new) == [("compatible", f"{what} removed")]
     assert _changes(new, SPECS) == [("breaking", f"{what} none → {pattern}")]
+
+
+def test_callback_models(new: Path) -> None:
+    file = "busifavor_coupon_send_notification.yaml"
+    spec = yaml.safe_load((SPECS / file).read_text("utf-8"))
+    (event,) = spec["webhooks"]
+    resource = _schemas(spec)["BusifavorCouponSendResource"]
+    needed = resource["required"][-1]
+
+    def change(data: dict[str, Any]) -> None:
+        _schemas(data)["BusifavorCouponSendResource"]["required"].remove(needed)
+
+    _mutate(new, file, change)
+    views = [read_specs(load_specs([folder])) for folder in (SPECS, new)]
+    changes = [(c.operation, c.kind, c.text) for c in diff_views(*views).changes]
+    assert changes == [
+        (event, "breaking", f"resource field `{needed}` is now optional (may be None)")
+    ]
+    (new / file).unlink()
+    assert (
+        "breaking",
+        "callback no longer described (parse_notification gives its resource as a dict)",
+    ) in _changes(SPECS, new)
+    assert ("compatible", "new callback model") in _changes(new, SPECS)

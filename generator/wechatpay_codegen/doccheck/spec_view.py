@@ -117,21 +117,37 @@ class Annotation:
 
 
 @dataclass
+class SpecWebhook:
+    """A callback the specs describe (``webhooks``): its event type and decrypted resource."""
+
+    event: str
+    place: Place
+    resource: dict[str, SpecField] | None  # None: no x-wechatpay-resource object schema
+
+
+@dataclass
 class SpecView:
     operations: list[SpecOperation]
     annotations: list[Annotation]
     malformed: list[tuple[Location, str]]  # annotations that are not {difference, reason, ...}
+    webhooks: list[SpecWebhook] = field(default_factory=list)
 
 
 def read_specs(specs: SpecSet) -> SpecView:
     """Every operation of every file; ``SpecLoadError`` on a ``$ref`` that cannot be followed."""
     reader = _Reader(specs)
-    operations = [reader.operation(op) for op in specs.model().operations]
+    model = specs.model()
+    operations = [reader.operation(op) for op in model.operations]
+    webhooks = [
+        reader.webhook(str(event), node)
+        for mapping in model.webhooks()
+        for event, node in mapping.items()
+    ]
     annotations: list[Annotation] = []
     malformed: list[tuple[Location, str]] = []
     for doc in specs.documents.values():
         _collect_annotations(doc, (), doc.data, annotations, malformed)
-    return SpecView(operations, annotations, malformed)
+    return SpecView(operations, annotations, malformed, webhooks)
 
 
 def _collect_annotations(
@@ -224,6 +240,14 @@ class _Reader:
         self.request(result, op)
         self.responses(result, op)
         return result
+
+    def webhook(self, event: str, item: Node) -> SpecWebhook:
+        post = item.child("post")
+        resource = post.child("x-wechatpay-resource")
+        fields: dict[str, SpecField] | None = None
+        if resource.is_mapping and resource.has("schema"):
+            fields, _ = self.object_fields(_place(resource), resource.get("schema"))
+        return SpecWebhook(event, _place(post), fields)
 
     def request(self, result: SpecOperation, op: Operation) -> None:
         media = op.request_body.media() if op.request_body is not None else None
