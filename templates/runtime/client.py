@@ -54,9 +54,9 @@ from .upload import Upload
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
 
 if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
-    from concurrent.futures import ThreadPoolExecutor
-
     import httpx
+
+    from .sign_workers import SignWorkers
 
 __all__ = [
     "DEFAULT_BACKUP_BASE_URL",
@@ -694,8 +694,7 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
     """
 
     #: Threads that sign requests; created when first needed, shut down by ``close()``.
-    _sign_pool: ThreadPoolExecutor | None = None
-    _sign_pool_pid: int = 0
+    _sign_pool: SignWorkers | None = None
     #: Calls of this client under way (past validation, not yet returned or raised).
     _in_flight: int = 0
 
@@ -775,26 +774,23 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
         An RSA-2048 signature takes 0.25-0.7 ms of CPU, during which the loop would serve no other
         call. cryptography releases the GIL while it signs, so with calls in flight the threads
         sign in parallel on other cores while the loop sends and verifies (one thread per core, up
-        to 4): at 64 in flight this raised throughput ~1.5x on two cores (BENCHMARKS.md).
+        to 4): at 64 in flight this raised throughput ~1.5x on two cores (BENCHMARKS.md). The
+        threads are :class:`.sign_workers.SignWorkers` (leaner than ``run_in_executor``).
         """
         if self._http.is_closed:  # a call still under way after close(): no new threads
             return step.sign()
         pool = self._sign_pool
-        if pool is None or self._sign_pool_pid != os.getpid():  # a forked child has no threads
-            from concurrent.futures import ThreadPoolExecutor
+        if pool is None:
+            from .sign_workers import SignWorkers
 
-            workers = max(1, min(4, os.cpu_count() or 1))
-            pool = self._sign_pool = ThreadPoolExecutor(workers, "wechatpay-sign")
-            self._sign_pool_pid = os.getpid()
-        import asyncio
-
-        return await asyncio.get_running_loop().run_in_executor(pool, step.sign)
+            pool = self._sign_pool = SignWorkers(max(1, min(4, os.cpu_count() or 1)))
+        return await pool.sign(step.sign)
 
     async def close(self) -> None:
         """Close the connections (never a caller's ``http_client``, which stays open)."""
         pool, self._sign_pool = self._sign_pool, None
-        if pool is not None and self._sign_pool_pid == os.getpid():  # not a parent's, after fork
-            pool.shutdown(wait=False)
+        if pool is not None:
+            pool.close()
         await self._http.close()
 
     aclose = close

@@ -262,11 +262,13 @@ async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
     assert client._sign_pool is not None
     assert any(t.name.startswith("wechatpay-sign") for t in threading.enumerate())
     assert client._in_flight == 0
-    parent_pool = client._sign_pool
-    client._sign_pool_pid = -1  # as a forked child sees it: the pool's threads are not there
+    pool = client._sign_pool
+    parent_threads, parent_jobs = list(pool._threads), pool._jobs
+    pool._after_fork()  # as os.fork() leaves a child: the pool's threads are not there
     await asyncio.gather(*(modify_budget(client, ops) for _ in range(2)))
-    assert client._sign_pool is not parent_pool
-    parent_pool.shutdown()
+    assert pool._threads and not set(pool._threads) & set(parent_threads)  # new ones started
+    for _ in parent_threads:  # stop the "parent's" threads (they wait on the old queue)
+        parent_jobs.put(None)
     await client.close()
     assert client._sign_pool is None
     # A call still under way after close() signs inline: no threads are started again.
@@ -336,3 +338,41 @@ def test_sync_http_client_is_refused_by_async_client(
     with httpx.Client() as sync_client, pytest.raises(rt.errors.ConfigurationError) as info:
         rt.client.AsyncAPIClient(**client_kwargs, http_client=sync_client)
     assert "httpx.AsyncClient" in str(info.value)
+
+
+async def test_sign_workers_deliver_results_and_errors_and_skip_cancelled_calls(
+    runtime_root: Any,
+) -> None:
+    import importlib
+
+    from .conftest import PACKAGE
+
+    workers = importlib.import_module(f"{PACKAGE}._runtime.sign_workers").SignWorkers(2)
+    signs = [workers.sign(lambda i=i: f"s{i}") for i in range(40)]  # type: ignore[misc]
+    assert await asyncio.gather(*signs) == [f"s{i}" for i in range(40)]
+
+    def broken() -> str:
+        raise ValueError("no key")
+
+    with pytest.raises(ValueError, match="no key"):
+        await workers.sign(broken)
+    release = threading.Event()
+    task = asyncio.ensure_future(workers.sign(lambda: "late" if release.wait(2) else "timeout"))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await workers.sign(lambda: "after") == "after"  # the late result did no harm
+
+    def other_loop() -> list[str]:
+        async def calls() -> list[str]:
+            return list(await asyncio.gather(*(workers.sign(lambda: "t") for _ in range(20))))
+
+        return asyncio.run(calls())
+
+    # One set of workers serves event loops in two threads at once.
+    here = asyncio.gather(*(workers.sign(lambda: "h") for _ in range(20)))
+    there = await asyncio.to_thread(other_loop)
+    assert await here == ["h"] * 20 and there == ["t"] * 20
+    workers.close()
