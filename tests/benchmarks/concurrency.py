@@ -4,7 +4,8 @@ The server is the minimal WeChat-Pay-compatible one (``_fast_server.py``: it ver
 signature and answers a signed body) in its own process on the other core: the sandbox costs more
 CPU per request than the client under test, so against it a two-core machine measures the sandbox
 (one row shows that). The bound is the two-core RSA bound, ``cores / (sign + verify)``, with sign
-and verify timed in this process, in the same run, between the batches.
+and verify timed in this process, in the same run, between the batches; the target at 64 in flight
+is 80 % of it (issue 14).
 
 Each round runs, for every level of concurrency, a batch of every contender in turn: ``level``
 workers, each making calls back to back until the batch's calls are done.
@@ -121,7 +122,7 @@ async def _run(
                     100 * rate.per_second / bound,
                     value=f"{rate.per_second:,.0f} calls/s, cpu {us(cpu)}/call",
                     unit="% of bound",
-                    **({"at_least": 35.0} if name == ours and level == 64 else {}),
+                    **({"at_least": 80.0} if name == ours and level == 64 else {}),
                 )
             )
     top = rates[ours, 64]
