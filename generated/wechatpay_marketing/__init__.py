@@ -29,6 +29,7 @@ from ._runtime.errors import (
     WeChatPayError,
 )
 from ._runtime.notification import Notification
+from ._runtime.raw_response import APIResponse
 from ._runtime.signing import build_authorization
 from ._version import __version__
 from .enums import (
@@ -78,6 +79,7 @@ from .models import (
 
 __all__ = [
     "APIConnectionError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

@@ -93,9 +93,11 @@ _CLIENT_RESERVED = frozenset(
 _CLASS_RESERVED = frozenset(
     {
         *ir.RUNTIME_ERRORS,
+        "APIResponse",
         "Any",
         "AsyncAPIClient",
         "AsyncWeChatPayClient",
+        "AsyncWeChatPayClientWithRawResponse",
         "ClassVar",
         "Enum",
         "Mapping",
@@ -105,6 +107,8 @@ _CLASS_RESERVED = frozenset(
         "Sequence",
         "SyncAPIClient",
         "WeChatPayClient",
+        "WeChatPayClientWithRawResponse",
+        "cached_property",
     }
 )
 

@@ -865,6 +865,7 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "AsyncWeChatPayClient",
         "WeChatPayClient",
         "build_authorization",
+        "APIResponse",
         "Notification",
         "__version__",
         *ir.RUNTIME_ERRORS,
@@ -874,6 +875,11 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
     clients = [
         {
             "name": name,
+            "raw_name": f"{name}WithRawResponse",
+            "raw_doc": (
+                f"``{name}.with_raw_response``: each method returns the verified response "
+                "(``APIResponse``: status_code, headers, request_id, content, parse())."
+            ),
             "base": base,
             "def_": Code(def_),
             "await_": Code(await_),

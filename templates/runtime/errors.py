@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .diagnosis import SignDiagnosis
 
 __all__ = [
     "APIConnectionError",
@@ -130,7 +133,17 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """HTTP 401 (``SIGN_ERROR``): the server rejected the request signature."""
+    """HTTP 401 (``SIGN_ERROR``): the server rejected the request signature.
+
+    For ``SIGN_ERROR`` the client adds ``diagnosis`` (and a summary to the message): what it
+    signed, when by the local and the server's clock, and as which identity and serial.
+    """
+
+    diagnosis: SignDiagnosis | None = None
+
+    def attach_diagnosis(self, diagnosis: SignDiagnosis) -> None:
+        self.diagnosis = diagnosis
+        self.args = (f"{self._describe()}\n  {diagnosis.summary()}",)
 
 
 class PermissionDeniedError(APIStatusError):

@@ -36,6 +36,7 @@ from .errors import (
 )
 from .keys import KeyInput
 from .notification import Notification
+from .raw_response import APIResponse
 from .response import Response
 from .signing import build_authorization
 
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

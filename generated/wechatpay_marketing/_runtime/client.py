@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, Protoc
 from urllib.parse import quote, urlsplit
 
 from .aead import ApiV3Key, load_api_v3_key
+from .diagnosis import diagnose_sign_error
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     RequestValidationError,
     ResponseTooLargeError,
@@ -39,7 +41,7 @@ from .request import check_extra_headers, encode_query, render_path, serialize_b
 from .response import Response
 from .retries import RETRY_STATUSES, RetryPolicy
 from .sensitive import FieldPath, decrypt_fields, encrypt_fields
-from .signing import SCHEMES, Signer, check_token
+from .signing import SCHEMES, Signer, check_token, generate_nonce
 from .transport import (
     DEFAULT_PORTS,
     Endpoint,
@@ -441,8 +443,10 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             base = self._bases[base_index]
             canonical = base.prefix + target
             send_headers = dict(headers)
+            # Timestamp and nonce fixed here, so a SIGN_ERROR can say exactly what was signed.
+            timestamp, nonce = int(time.time()), generate_nonce()
             authorization = yield SignAction(
-                partial(signer.authorization, method, canonical, signed_body)
+                partial(signer.authorization, method, canonical, signed_body, timestamp, nonce)
             )
             if not isinstance(authorization, str):  # a driver bug: never send it unsigned
                 raise AssertionError("a SignAction was answered with no Authorization value")
@@ -546,6 +550,22 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             error = make_status_error(
                 status, outcome.content, request_id=request_id, headers=outcome.headers
             )
+            if isinstance(error, AuthenticationError) and error.code == "SIGN_ERROR":
+                scheme_word, identity_field = SCHEMES[signer.scheme]
+                error.attach_diagnosis(
+                    diagnose_sign_error(
+                        scheme=scheme_word,
+                        identity_field=identity_field,
+                        identity=signer.identity,
+                        serial_no=signer.serial_no,
+                        method=method,
+                        url=canonical,
+                        timestamp=timestamp,
+                        nonce=nonce,
+                        body=signed_body,
+                        date_header=outcome.headers.get("Date"),
+                    )
+                )
             if status not in RETRY_STATUSES or last:
                 raise error
             delay, from_header = self._retry_policy.delay(

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from . import _operations
 from ._runtime import serde as _serde
 from ._runtime.client import AsyncAPIClient, SyncAPIClient
+from ._runtime.raw_response import APIResponse
 from ._version import __version__
 from .enums import GadgetType
 from .models import (
@@ -48,6 +50,11 @@ class WeChatPayClient(SyncAPIClient):
     _package_name: ClassVar[str] = "golden-client"
     _package_version: ClassVar[str] = __version__
     _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = _NOTIFICATION_MODELS
+
+    @cached_property
+    def with_raw_response(self) -> WeChatPayClientWithRawResponse:
+        """The same methods, each returning the verified response (with its request_id)."""
+        return WeChatPayClientWithRawResponse(self)
 
     def close_(
         self,
@@ -240,6 +247,119 @@ class WeChatPayClient(SyncAPIClient):
         return _serde.parse_response(Gadget.from_dict, response)
 
 
+class WeChatPayClientWithRawResponse:
+    """``WeChatPayClient.with_raw_response``: each method returns the verified response
+    (``APIResponse``: status_code, headers, request_id, content, parse()).
+    """
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: WeChatPayClient) -> None:
+        self._client = client
+
+    def close_(
+        self,
+        *,
+        reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[CloseResponse]:
+        """Like WeChatPayClient.close_(), but returns the verified response (status_code, headers,
+        request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_close(
+            reason=reason,
+        )
+        response = self._client._request(
+            _operations.CLOSE,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, CloseResponse.from_dict)
+
+    def submit_gadget(
+        self,
+        *,
+        gadget_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[None]:
+        """Like WeChatPayClient.submit_gadget(), but returns the verified response (status_code,
+        headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_submit_gadget(
+            gadget_id=gadget_id,
+        )
+        response = self._client._request(
+            _operations.SUBMIT_GADGET,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, None)
+
+    def update_gadget(
+        self,
+        *,
+        gadget_id: str,
+        shelf_no: int,
+        out_request_no: str,
+        class_: str | None = None,
+        from_: datetime | str | None = None,
+        type_: GadgetType | str | None = None,
+        timeout_: int | None = None,
+        x_ray: bool | None = None,
+        n3ds_info: UpdateGadgetRequestN3dsInfo | Mapping[str, Any] | None = None,
+        planName: str | None = None,
+        private_: str | None = None,
+        tags: Sequence[str] | None = None,
+        dimensions: Dimensions | Mapping[str, Any] | None = None,
+        parts: Sequence[Part | Mapping[str, Any]] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        anything: Any | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[Gadget]:
+        """Like WeChatPayClient.update_gadget(), but returns the verified response (status_code,
+        headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_update_gadget(
+            gadget_id=gadget_id,
+            shelf_no=shelf_no,
+            out_request_no=out_request_no,
+            class_=class_,
+            from_=from_,
+            type_=type_,
+            timeout_=timeout_,
+            x_ray=x_ray,
+            n3ds_info=n3ds_info,
+            planName=planName,
+            private_=private_,
+            tags=tags,
+            dimensions=dimensions,
+            parts=parts,
+            settings=settings,
+            anything=anything,
+        )
+        response = self._client._request(
+            _operations.UPDATE_GADGET,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, Gadget.from_dict)
+
+
 class AsyncWeChatPayClient(AsyncAPIClient):
     """Asyncio client of the WeChat Pay marketing APIs.
 
@@ -251,6 +371,11 @@ class AsyncWeChatPayClient(AsyncAPIClient):
     _package_name: ClassVar[str] = "golden-client"
     _package_version: ClassVar[str] = __version__
     _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = _NOTIFICATION_MODELS
+
+    @cached_property
+    def with_raw_response(self) -> AsyncWeChatPayClientWithRawResponse:
+        """The same methods, each returning the verified response (with its request_id)."""
+        return AsyncWeChatPayClientWithRawResponse(self)
 
     async def close_(
         self,
@@ -441,3 +566,116 @@ class AsyncWeChatPayClient(AsyncAPIClient):
             timeout=timeout,
         )
         return _serde.parse_response(Gadget.from_dict, response)
+
+
+class AsyncWeChatPayClientWithRawResponse:
+    """``AsyncWeChatPayClient.with_raw_response``: each method returns the verified response
+    (``APIResponse``: status_code, headers, request_id, content, parse()).
+    """
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncWeChatPayClient) -> None:
+        self._client = client
+
+    async def close_(
+        self,
+        *,
+        reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[CloseResponse]:
+        """Like AsyncWeChatPayClient.close_(), but returns the verified response (status_code,
+        headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_close(
+            reason=reason,
+        )
+        response = await self._client._request(
+            _operations.CLOSE,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, CloseResponse.from_dict)
+
+    async def submit_gadget(
+        self,
+        *,
+        gadget_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[None]:
+        """Like AsyncWeChatPayClient.submit_gadget(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_submit_gadget(
+            gadget_id=gadget_id,
+        )
+        response = await self._client._request(
+            _operations.SUBMIT_GADGET,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, None)
+
+    async def update_gadget(
+        self,
+        *,
+        gadget_id: str,
+        shelf_no: int,
+        out_request_no: str,
+        class_: str | None = None,
+        from_: datetime | str | None = None,
+        type_: GadgetType | str | None = None,
+        timeout_: int | None = None,
+        x_ray: bool | None = None,
+        n3ds_info: UpdateGadgetRequestN3dsInfo | Mapping[str, Any] | None = None,
+        planName: str | None = None,
+        private_: str | None = None,
+        tags: Sequence[str] | None = None,
+        dimensions: Dimensions | Mapping[str, Any] | None = None,
+        parts: Sequence[Part | Mapping[str, Any]] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        anything: Any | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[Gadget]:
+        """Like AsyncWeChatPayClient.update_gadget(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_update_gadget(
+            gadget_id=gadget_id,
+            shelf_no=shelf_no,
+            out_request_no=out_request_no,
+            class_=class_,
+            from_=from_,
+            type_=type_,
+            timeout_=timeout_,
+            x_ray=x_ray,
+            n3ds_info=n3ds_info,
+            planName=planName,
+            private_=private_,
+            tags=tags,
+            dimensions=dimensions,
+            parts=parts,
+            settings=settings,
+            anything=anything,
+        )
+        response = await self._client._request(
+            _operations.UPDATE_GADGET,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, Gadget.from_dict)
