@@ -25,7 +25,8 @@ __all__ = ["DEFAULT_MAX_NOTIFICATION_BYTES", "Notification", "parse_notification
 
 #: Callbacks are a few kilobytes; anything near this is not WeChat Pay's.
 DEFAULT_MAX_NOTIFICATION_BYTES: Final = 256 * 1024
-_ENVELOPE_TEXT: Final = ("id", "event_type", "resource_type")
+_ENVELOPE_TEXT: Final = ("id", "event_type", "resource_type", "create_time")
+_DECODER: Final = json.JSONDecoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,43 +47,53 @@ class Notification:
 
 
 class _Headers(Mapping[str, str]):
-    """Case-insensitive view of the caller's headers (a dict, or a framework's headers object)."""
+    """Case-insensitive lookups in the caller's headers: a dict (any case), or a framework's
+    headers object (already case-insensitive). Nothing is copied unless a name is missed."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_lowered", "_source")
 
     def __init__(self, headers: object) -> None:
-        items: Any
-        if isinstance(headers, Mapping):
-            items = headers.items()
-        elif hasattr(headers, "items"):  # e.g. werkzeug EnvironHeaders
-            items = headers.items()
-        else:
+        if not callable(getattr(headers, "get", None)):
             raise NotificationError(
                 "headers must be a mapping of header names to values (the request's headers), "
                 f"got {type(headers).__name__}"
             )
-        data: dict[str, str] = {}
-        for name, value in items:
-            if isinstance(name, bytes):
-                name = name.decode("latin-1")
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise NotificationError("headers must map str names to str values")
-            data[name.lower()] = value
-        self._data = data
-
-    def __getitem__(self, name: str) -> str:
-        return self._data[name.lower()]
+        self._source: Any = headers
+        self._lowered: dict[str, Any] | None = None
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self._data.get(name.lower(), default)
+        value = self._source.get(name)
+        if value is None:
+            lowered = self._lowered
+            if lowered is None:
+                try:
+                    items = list(self._source.items())
+                except (AttributeError, TypeError):
+                    items = []
+                lowered = self._lowered = {
+                    (k.decode("latin-1") if isinstance(k, bytes) else str(k)).lower(): v
+                    for k, v in items
+                }
+            value = lowered.get(name.lower())
+            if value is None:
+                return default
+        if isinstance(value, bytes):  # ASGI-style raw values
+            value = value.decode("latin-1")
+        if not isinstance(value, str):
+            raise NotificationError(f"header {name} must be a str, got {type(value).__name__}")
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
+        return iter(self._source)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._source)
 
 
 def _body_bytes(body: object) -> bytes:
@@ -137,13 +148,13 @@ def parse_notification(
         ) from None
 
     try:
-        envelope = json.loads(raw)
+        envelope = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         raise NotificationError("callback body is not valid JSON") from None
     if not isinstance(envelope, dict):
         raise NotificationError("callback body is not a JSON object")
     texts: dict[str, str] = {}
-    for name in (*_ENVELOPE_TEXT, "create_time"):
+    for name in _ENVELOPE_TEXT:
         value = envelope.get(name)
         if not isinstance(value, str) or not value:
             raise NotificationError(f"callback field {name!r} is missing or not a string")
@@ -157,7 +168,7 @@ def parse_notification(
 
     plaintext = decrypt_resource(api_v3_key, resource)
     try:
-        data = json.loads(plaintext)
+        data = _DECODER.decode(plaintext.decode("utf-8"))
     except (ValueError, RecursionError):
         raise NotificationError("the decrypted resource is not valid JSON") from None
     event_type = texts["event_type"]
@@ -174,9 +185,18 @@ def parse_notification(
             ) from None
     return Notification(
         id=texts["id"],
-        create_time=parse_datetime(texts["create_time"], "create_time"),
+        create_time=_create_time(texts["create_time"]),
         event_type=event_type,
         resource_type=texts["resource_type"],
         summary=summary,
         resource=parsed,
     )
+
+
+def _create_time(text: str) -> datetime | str:
+    """An aware datetime: the C parser for the usual form, the lenient one for the rest."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_datetime(text, "create_time")
+    return value if value.tzinfo is not None else parse_datetime(text, "create_time")

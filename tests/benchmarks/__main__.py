@@ -27,7 +27,7 @@ SPECS = ROOT / "specs"
 RECORD = ROOT / "BENCHMARKS.md"
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-SECTIONS = ("percall", "async", "startup", "generation", "transports", "shapes")
+SECTIONS = ("percall", "async", "startup", "generation", "transports", "shapes", "callbacks")
 
 
 def _pin(enabled: bool) -> tuple[int | None, set[int] | None]:
@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += shapes.run(
             rounds=4 if quick else 30, batch=25 if quick else 40, server_cpu=server_cpu
         )
+    if section("callbacks"):
+        from . import callbacks
+
+        rows += callbacks.run(rounds=5 if quick else 30, batch=50 if quick else 200)
     details["load average at end"] = machine.load_average()
     details["bench wall time"] = f"{time.perf_counter() - started:.0f} s"
 

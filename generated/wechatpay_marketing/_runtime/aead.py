@@ -10,7 +10,6 @@ the key, nor any of the plaintext.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Mapping
 from typing import Final
 
 from .errors import ConfigurationError, DecryptionError
@@ -28,19 +27,20 @@ _MAX_CIPHERTEXT_CHARS: Final = 1 << 20
 class ApiV3Key:
     """The 32-byte APIv3 key, loaded once. ``repr()`` never shows it."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_failures")
 
     def __init__(self, key: bytes) -> None:
+        # Imported here: a client that never decrypts does not pay for these imports.
+        from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._aead = AESGCM(key)
+        self._failures = (InvalidTag, ValueError)
 
     def decrypt(self, nonce: bytes, ciphertext: bytes, associated_data: bytes) -> bytes:
-        from cryptography.exceptions import InvalidTag
-
         try:
             return self._aead.decrypt(nonce, ciphertext, associated_data)
-        except (InvalidTag, ValueError):
+        except self._failures:
             raise DecryptionError(
                 "the ciphertext does not decrypt with the configured api_v3_key (a wrong key, "
                 "or a tampered ciphertext, nonce or associated_data)"
@@ -76,24 +76,21 @@ def load_api_v3_key(value: object, what: str = "api_v3_key") -> ApiV3Key:
     return ApiV3Key(raw)
 
 
-def _text(resource: Mapping[str, object], name: str, where: str) -> str:
-    value = resource.get(name)
-    if not isinstance(value, str):
-        raise DecryptionError(f"{where}.{name} is missing or not a string")
-    return value
-
-
 def decrypt_resource(key: ApiV3Key, resource: object, where: str = "resource") -> bytes:
     """Decrypt an ``AEAD_AES_256_GCM`` object; raises :class:`DecryptionError` on any failure."""
-    if not isinstance(resource, Mapping):
+    if not isinstance(resource, dict):
         raise DecryptionError(f"{where} is not an object")
-    algorithm = _text(resource, "algorithm", where)
+    algorithm = resource.get("algorithm")
+    ciphertext = resource.get("ciphertext")
+    nonce = resource.get("nonce")
+    for name, value in (("algorithm", algorithm), ("ciphertext", ciphertext), ("nonce", nonce)):
+        if not isinstance(value, str):
+            raise DecryptionError(f"{where}.{name} is missing or not a string")
+    assert isinstance(algorithm, str) and isinstance(ciphertext, str) and isinstance(nonce, str)
     if algorithm != ALGORITHM:
         raise DecryptionError(
             f"{where}.algorithm is {algorithm[:40]!r}; only {ALGORITHM} is supported"
         )
-    ciphertext = _text(resource, "ciphertext", where)
-    nonce = _text(resource, "nonce", where)
     # associated_data may be absent or empty (WeChat Pay sends "" for some events).
     associated = resource.get("associated_data")
     if associated is None:

@@ -22,14 +22,23 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, Protoc
 from urllib.parse import quote, urlsplit
 
 from .aead import ApiV3Key, load_api_v3_key
+from .certificates import (
+    CERTIFICATES_PATH,
+    CertificateStore,
+    certificate_store_for,
+    download_failure,
+    parse_certificates,
+)
 from .diagnosis import diagnose_sign_error
 from .errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     ConfigurationError,
     RequestValidationError,
     ResponseTooLargeError,
+    SignatureVerificationError,
     WeChatPayError,
     make_status_error,
 )
@@ -56,6 +65,8 @@ from .upload import Upload
 from .verification import DEFAULT_MAX_CLOCK_SKEW, ResponseVerifier
 
 if TYPE_CHECKING:  # httpx is imported only when an httpx client is in use
+    import asyncio
+
     import httpx
 
     from .sign_workers import SignWorkers
@@ -84,7 +95,18 @@ _TransportT = TypeVar("_TransportT", "_SyncTransport", "_AsyncTransport")
 _SyncT = TypeVar("_SyncT", bound="SyncAPIClient")
 _AsyncT = TypeVar("_AsyncT", bound="AsyncAPIClient")
 
-_Step = SignAction | SendAction | SleepAction
+
+@dataclass(frozen=True, slots=True)
+class CertificatesAction:
+    """A step of :meth:`_ClientBase._flow`: download the platform certificates, unless another
+    call did since ``generation``. ``unknown_serial``: the serial an answer named (else a first
+    or scheduled download)."""
+
+    generation: int
+    unknown_serial: str | None
+
+
+_Step = SignAction | SendAction | SleepAction | CertificatesAction
 _Outcome = RawResponse | TransportFailure | str | None
 
 
@@ -225,6 +247,10 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
     _package_version: ClassVar[str] = "0"
     #: Backoff timing; a class attribute so tests (and users) can shorten it.
     _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: Platform certificates: download again at least this often, and never more often than the
+    #: minimum interval (unknown serials included); class attributes so tests can shorten them.
+    _certificate_refresh_interval: ClassVar[float] = 12 * 3600.0
+    _certificate_min_interval: ClassVar[float] = 60.0
     #: Callback event type -> the generated model's ``from_dict`` (set by the generated class);
     #: a callback of any other event type gives its decrypted resource as a ``dict``.
     _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
@@ -236,8 +262,8 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         brand_id: str | None = None,
         serial_no: str,
         private_key: KeyInput,
-        wechatpay_public_key_id: str,
-        wechatpay_public_key: KeyInput,
+        wechatpay_public_key_id: str | None = None,
+        wechatpay_public_key: KeyInput | None = None,
         base_url: str = DEFAULT_BASE_URL,
         backup_base_url: str | None = DEFAULT_BACKUP_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
@@ -248,6 +274,7 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         api_v3_key: str | bytes | None = None,
         max_notification_bytes: int = DEFAULT_MAX_NOTIFICATION_BYTES,
+        platform_certificates: bool | None = None,
     ) -> None:
         configure_from_env()
         if http_client is not None:
@@ -260,11 +287,31 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         scheme: Literal["merchant", "brand"] = "merchant" if mchid is not None else "brand"
         identity = _config_token(mchid if mchid is not None else brand_id, SCHEMES[scheme][1])
         serial = _config_token(serial_no, "serial_no")
-        key_id = _config_token(wechatpay_public_key_id, "wechatpay_public_key_id")
+        self._api_v3_key: ApiV3Key | None = (
+            None if api_v3_key is None else load_api_v3_key(api_v3_key)
+        )
+        if (wechatpay_public_key_id is None) != (wechatpay_public_key is None):
+            raise ConfigurationError(
+                "pass both wechatpay_public_key_id= and wechatpay_public_key= (the WeChat Pay "
+                "public key), or neither (platform-certificate mode, with api_v3_key=)"
+            )
+        #: Platform certificates (certificate and migration modes), else None.
+        self._certificates = certificate_store_for(
+            scheme=scheme,
+            have_public_key=wechatpay_public_key is not None,
+            have_api_v3_key=self._api_v3_key is not None,
+            wanted=platform_certificates,
+            refresh_interval=self._certificate_refresh_interval,
+            min_interval=self._certificate_min_interval,
+        )
         self._private_key = load_private_key(private_key)
         self._signer = Signer(scheme, identity, serial, self._private_key)
 
-        public_keys: dict[str, PublicKey] = {key_id: load_public_key(wechatpay_public_key)}
+        public_keys: dict[str, PublicKey] = {}
+        key_id: str | None = None
+        if wechatpay_public_key_id is not None and wechatpay_public_key is not None:
+            key_id = _config_token(wechatpay_public_key_id, "wechatpay_public_key_id")
+            public_keys[key_id] = load_public_key(wechatpay_public_key)
         for extra_id, extra_key in (wechatpay_public_keys or {}).items():
             extra_id = _config_token(extra_id, "wechatpay_public_keys key")
             loaded = load_public_key(extra_key, what=f"wechatpay_public_keys[{extra_id!r}]")
@@ -276,9 +323,13 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                 )
             public_keys[extra_id] = loaded
         #: The key sensitive request fields are encrypted with, and its id (Wechatpay-Serial).
-        self._encryption_key: tuple[str, PublicKey] | None = (key_id, public_keys[key_id])
+        self._encryption_key: tuple[str, PublicKey] | None = (
+            None if key_id is None else (key_id, public_keys[key_id])
+        )
         self._verifier = ResponseVerifier(
-            public_keys, max_clock_skew=_positive_int(max_clock_skew, "max_clock_skew")
+            public_keys,
+            max_clock_skew=_positive_int(max_clock_skew, "max_clock_skew"),
+            certificates=self._certificates,
         )
 
         self._bases = [_parse_base_url(base_url, "base_url")]
@@ -290,17 +341,15 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         self.max_notification_bytes = _positive_int(
             max_notification_bytes, "max_notification_bytes"
         )
-        self._api_v3_key: ApiV3Key | None = (
-            None if api_v3_key is None else load_api_v3_key(api_v3_key)
-        )
 
         self._headers: dict[str, str] = {
             "Accept": "application/json",
             "User-Agent": _user_agent(self._package_name, self._package_version),
-            "Wechatpay-Serial": key_id,
             # Bodies are small JSON; identity keeps the size limit meaningful (no zip bombs).
             "Accept-Encoding": "identity",
         }
+        if key_id is not None:  # certificate mode has no public key id to name
+            self._headers["Wechatpay-Serial"] = key_id
         self._headers_with_body = {**self._headers, "Content-Type": "application/json"}
 
         #: What carries the requests: the built-in keep-alive transport by default; httpx for a
@@ -326,6 +375,20 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
     @property
     def backup_base_url(self) -> str | None:
         return self._bases[1].display if len(self._bases) > 1 else None
+
+    @property
+    def verification_mode(self) -> Literal["public-key", "certificate", "migration"]:
+        """``public-key``, ``certificate`` (platform certificates only) or ``migration`` (both)."""
+        store = self._certificates
+        if store is None:
+            return "public-key"
+        return "certificate" if store.required else "migration"
+
+    @property
+    def platform_certificate_serials(self) -> list[str]:
+        """The serial numbers of the platform certificates loaded so far (sorted)."""
+        store = self._certificates
+        return sorted(store.keys) if store is not None else []
 
     def __repr__(self) -> str:
         field = SCHEMES[self._signer.scheme][1]
@@ -406,8 +469,13 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         query: Sequence[tuple[str, object]] | None = None,
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
+        certificates_call: bool = False,
     ) -> Generator[_Step, _Outcome, Response]:
-        """Every attempt of one call. Raises before the first yield if the call is invalid."""
+        """Every attempt of one call. Raises before the first yield if the call is invalid.
+
+        ``certificates_call``: the download of the platform certificates itself (verified with a
+        certificate it carries; it never asks for another download).
+        """
         signer = self._signer
         if op.auth_scheme != signer.scheme:
             needed = SCHEMES[op.auth_scheme][1]
@@ -435,6 +503,15 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
         seconds = self.timeout if timeout is None else _positive_number(timeout, "timeout")
 
         method = op.method.upper()
+        store = None if certificates_call else self._certificates
+        if store is not None and store.due():
+            loaded = store.loaded
+            try:
+                yield CertificatesAction(store.generation, None)
+            except WeChatPayError as exc:
+                if not loaded:
+                    raise  # certificate mode: nothing could verify the answer
+                logger.warning("platform certificate refresh failed, keeping the loaded: %s", exc)
         attempts = retries + 1
         base_index = 0
         attempt = 0
@@ -531,9 +608,35 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
                         size_limit, request_id=request_id, status_code=status
                     )
                 if status not in op.unsigned_statuses or _is_json(outcome):
-                    self._verifier.verify(
-                        outcome.headers, outcome.content, request_id=request_id, status_code=status
-                    )
+                    carried = self._carried_keys(outcome, request_id) if certificates_call else None
+                    try:
+                        self._verifier.verify(
+                            outcome.headers,
+                            outcome.content,
+                            request_id=request_id,
+                            status_code=status,
+                            extra_keys=carried,
+                        )
+                    except SignatureVerificationError as exc:
+                        serial = exc.unknown_serial
+                        if store is None or serial is None or not store.may_refresh_for(serial):
+                            raise
+                        try:  # a rotated certificate: look for it once
+                            yield CertificatesAction(store.generation, serial)
+                        except WeChatPayError as failure:
+                            raise SignatureVerificationError(
+                                f"{exc.reason}; downloading the platform certificates to look "
+                                f"for it failed: {failure}",
+                                request_id=request_id,
+                                status_code=status,
+                                unknown_serial=serial,
+                            ) from failure
+                        self._verifier.verify(
+                            outcome.headers,
+                            outcome.content,
+                            request_id=request_id,
+                            status_code=status,
+                        )
                 response = Response(status, outcome.headers, outcome.content, request_id)
                 if op.sensitive_response and outcome.content:
                     response.set_json(
@@ -585,6 +688,37 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
             yield SleepAction(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    # -- platform certificates ----------------------------------------------------------------
+
+    def _carried_keys(self, outcome: RawResponse, request_id: str | None) -> dict[str, PublicKey]:
+        """The keys of the certificates a download carries (it must be signed by one of them)."""
+        assert self._api_v3_key is not None  # a certificate store implies the key
+        found = parse_certificates(
+            outcome.content, self._api_v3_key, now=time.time(), request_id=request_id
+        )
+        return {serial: cert.key for serial, cert in found.items()}
+
+    def _certificates_flow(self) -> Generator[_Step, _Outcome, Response]:
+        return self._flow(_CERTIFICATES, {}, None, None, None, None, certificates_call=True)
+
+    def _install_certificates(self, response: Response) -> None:
+        store = self._certificates
+        assert store is not None and self._api_v3_key is not None
+        found = parse_certificates(
+            response.content, self._api_v3_key, now=time.time(), request_id=response.request_id
+        )
+        store.install(found)
+        logger.info("loaded platform certificates %s", ", ".join(sorted(found)))
+
+    def _store_or_fail(self) -> CertificateStore:
+        store = self._certificates
+        if store is None:
+            raise ConfigurationError(
+                "this client verifies with the WeChat Pay public key only; platform certificates "
+                "need api_v3_key= (and platform_certificates not False)"
+            )
+        return store
+
 
 def _is_json(response: RawResponse) -> bool:
     """Whether an answer is JSON (by its Content-Type, or by its first byte when that is
@@ -593,6 +727,15 @@ def _is_json(response: RawResponse) -> bool:
     if media == "application/json" or media.endswith("+json"):
         return True
     return response.content[:256].lstrip()[:1] in (b"{", b"[")  # no copy of a file
+
+
+_CERTIFICATES = Operation(
+    operation_id="download_certificates",
+    method="GET",
+    path=CERTIFICATES_PATH,
+    auth_scheme="merchant",
+    has_body=False,
+)
 
 
 def _merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
@@ -660,9 +803,6 @@ class SyncAPIClient(_ClientBase["httpx.Client", _SyncTransport]):
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
     ) -> Response:
-        transport = self._http
-        if transport.is_closed:
-            raise WeChatPayError("this client is closed")
         flow = self._flow(
             op,
             path_params,
@@ -674,20 +814,53 @@ class SyncAPIClient(_ClientBase["httpx.Client", _SyncTransport]):
             upload,
             max_response_bytes,
         )
+        return self._run(flow)
+
+    def _run(self, flow: Generator[_Step, _Outcome, Response]) -> Response:
+        transport = self._http
+        if transport.is_closed:
+            raise WeChatPayError("this client is closed")
         step = next(flow)
         while True:
-            outcome: _Outcome
-            if isinstance(step, SignAction):
-                outcome = step.sign()
-            elif isinstance(step, SleepAction):
-                time.sleep(step.seconds)
-                outcome = None
-            else:
-                outcome = transport.send(step)
+            outcome: _Outcome = None
             try:
+                if isinstance(step, SignAction):
+                    outcome = step.sign()
+                elif isinstance(step, SleepAction):
+                    time.sleep(step.seconds)
+                elif isinstance(step, CertificatesAction):
+                    try:
+                        self._download_certificates(step.generation)
+                    except WeChatPayError as exc:
+                        step = flow.throw(exc)
+                        continue
+                else:
+                    outcome = transport.send(step)
                 step = flow.send(outcome)
             except StopIteration as done:
                 return cast(Response, done.value)
+
+    def _download_certificates(self, generation: int | None) -> None:
+        """One download at a time; none when another thread's finished since ``generation``."""
+        store = self._store_or_fail()
+        with store.lock:
+            if generation is not None and store.generation != generation:
+                return
+            store.attempted()
+            try:
+                response = self._run(self._certificates_flow())
+            except APIStatusError as exc:
+                raise download_failure(exc) from exc
+            self._install_certificates(response)
+
+    def refresh_certificates(self) -> list[str]:
+        """Download the platform certificates now; returns the serial numbers loaded.
+
+        API calls do not need it (they download when needed); callbacks do, in certificate mode:
+        call it at start-up, and when a callback names a serial the client does not know.
+        """
+        self._download_certificates(None)
+        return self.platform_certificate_serials
 
     def close(self) -> None:
         """Close the connections (never a caller's ``http_client``, which stays open)."""
@@ -717,6 +890,8 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
     _sign_pool: SignWorkers | None = None
     #: Calls of this client under way (past validation, not yet returned or raised).
     _in_flight: int = 0
+    #: The platform-certificate download under way (shared by the calls that need it).
+    _certificate_task: asyncio.Future[None] | None = None
 
     def _check_http_client(self, http_client: object) -> None:
         if not _is_httpx(http_client, "AsyncClient"):
@@ -749,9 +924,6 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
     ) -> Response:
-        transport = self._http
-        if transport.is_closed:
-            raise WeChatPayError("this client is closed")
         flow = self._flow(
             op,
             path_params,
@@ -763,30 +935,70 @@ class AsyncAPIClient(_ClientBase["httpx.AsyncClient", _AsyncTransport]):
             upload,
             max_response_bytes,
         )
+        return await self._run(flow)
+
+    async def _run(self, flow: Generator[_Step, _Outcome, Response]) -> Response:
+        transport = self._http
+        if transport.is_closed:
+            raise WeChatPayError("this client is closed")
         step = next(flow)
         self._in_flight += 1
         try:
             while True:
-                outcome: _Outcome
-                if isinstance(step, SignAction):
-                    # A lone call signs here: handing one signature to a thread costs more
-                    # than it saves. With more in flight, threads sign in parallel.
-                    outcome = (
-                        step.sign() if self._in_flight == 1 else await self._sign_off_loop(step)
-                    )
-                elif isinstance(step, SleepAction):
-                    import asyncio  # the blocking client never imports asyncio
-
-                    await asyncio.sleep(step.seconds)
-                    outcome = None
-                else:
-                    outcome = await transport.send(step)
+                outcome: _Outcome = None
                 try:
+                    if isinstance(step, SignAction):
+                        # A lone call signs here: handing one signature to a thread costs more
+                        # than it saves. With more in flight, threads sign in parallel.
+                        outcome = (
+                            step.sign() if self._in_flight == 1 else await self._sign_off_loop(step)
+                        )
+                    elif isinstance(step, SleepAction):
+                        import asyncio  # the blocking client never imports asyncio
+
+                        await asyncio.sleep(step.seconds)
+                    elif isinstance(step, CertificatesAction):
+                        try:
+                            await self._download_certificates(step.generation)
+                        except WeChatPayError as exc:
+                            step = flow.throw(exc)
+                            continue
+                    else:
+                        outcome = await transport.send(step)
                     step = flow.send(outcome)
                 except StopIteration as done:
                     return cast(Response, done.value)
         finally:
             self._in_flight -= 1
+
+    async def _download_certificates(self, generation: int | None) -> None:
+        """Single flight: concurrent calls that need the certificates share one download."""
+        import asyncio
+
+        store = self._store_or_fail()
+        task = self._certificate_task
+        if task is None or task.done():
+            if generation is not None and store.generation != generation:
+                return  # another call's download finished meanwhile
+            task = self._certificate_task = asyncio.ensure_future(self._download_once(store))
+        await asyncio.shield(task)
+
+    async def _download_once(self, store: CertificateStore) -> None:
+        store.attempted()
+        try:
+            response = await self._run(self._certificates_flow())
+        except APIStatusError as exc:
+            raise download_failure(exc) from exc
+        self._install_certificates(response)
+
+    async def refresh_certificates(self) -> list[str]:
+        """Download the platform certificates now; returns the serial numbers loaded.
+
+        API calls do not need it (they download when needed); callbacks do, in certificate mode:
+        call it at start-up, and when a callback names a serial the client does not know.
+        """
+        await self._download_certificates(None)
+        return self.platform_certificate_serials
 
     async def _sign_off_loop(self, step: SignAction) -> str:
         """Sign in a worker thread, not on the event loop.

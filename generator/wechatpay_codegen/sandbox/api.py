@@ -6,9 +6,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from ..loader import SpecSet, load_specs
+from .certificates import SignWith
 from .keys import SandboxKeys, generate_keys, load_or_create_keys
 from .notify import Callback, NotifyResult, build_callback, send_callback
 from .operations import Operation, RouteTable, build_operations
@@ -149,18 +150,42 @@ class Sandbox:
             "backup_base_url": None,
         }
 
-    def merchant_config(self) -> dict[str, Any]:
-        """``WeChatPayClient(**cfg)`` arguments for the sandbox's merchant (keys as PEM text)."""
+    def merchant_config(
+        self,
+        *,
+        verification: Literal["public-key", "certificate", "migration"] = "public-key",
+        api_v3_key: bool = False,
+    ) -> dict[str, Any]:
+        """``WeChatPayClient(**cfg)`` arguments for the sandbox's merchant (keys as PEM text).
+
+        ``verification``: ``"public-key"`` (the WeChat Pay public key only; with
+        ``api_v3_key=True`` the key is added for callbacks, and platform certificates are
+        turned off), ``"certificate"`` (platform certificates only: no public key, the APIv3
+        key) or ``"migration"`` (both).
+        """
         config = {"mchid": self.keys.mchid, **self._config()}
         config["serial_no"] = self.keys.merchant_serial_no
         config["private_key"] = self.keys.merchant_private_key_pem()
+        if verification == "certificate":
+            del config["wechatpay_public_key_id"], config["wechatpay_public_key"]
+            config["api_v3_key"] = self.keys.api_v3_key
+        elif verification == "migration":
+            config["api_v3_key"] = self.keys.api_v3_key
+        elif verification != "public-key":
+            raise ValueError("verification must be 'public-key', 'certificate' or 'migration'")
+        elif api_v3_key:
+            config["api_v3_key"] = self.keys.api_v3_key
+            config["platform_certificates"] = False
         return config
 
-    def brand_config(self) -> dict[str, Any]:
-        """``WeChatPayClient(**cfg)`` arguments for the sandbox's brand (keys as PEM text)."""
+    def brand_config(self, *, api_v3_key: bool = False) -> dict[str, Any]:
+        """``WeChatPayClient(**cfg)`` arguments for the sandbox's brand (keys as PEM text);
+        ``api_v3_key=True`` adds the brand API key that decrypts brand callbacks."""
         config = {"brand_id": self.keys.brand_id, **self._config()}
         config["serial_no"] = self.keys.brand_serial_no
         config["private_key"] = self.keys.brand_private_key_pem()
+        if api_v3_key:
+            config["api_v3_key"] = self.keys.brand_api_key
         return config
 
     # -- callbacks -------------------------------------------------------------------------
@@ -194,6 +219,38 @@ class Sandbox:
         """POST :meth:`callback` to ``url`` and return the answer (the sandbox need not run)."""
         built = self.callback(event_type, brand=brand, fault=fault, resource=resource)
         return send_callback(url, built, timeout=timeout)
+
+    # -- platform certificates -------------------------------------------------------------
+
+    @property
+    def api_v3_key(self) -> str:
+        """The APIv3 key (32 characters) that encrypts callbacks and platform certificates."""
+        return self.keys.api_v3_key
+
+    def use_platform_certificates(self, sign_with: SignWith = "certificate") -> str:
+        """Serve ``GET /v3/certificates`` and sign answers with the newest platform certificate
+        (``sign_with="public-key"``: still with the public key, as during a migration).
+        Returns the serial number of the signing certificate."""
+        self.processor.platform.enable(sign_with)
+        current = self.processor.platform.current
+        assert current is not None
+        return current.serial_no
+
+    def use_public_key_only(self) -> None:
+        """Back to the default: a merchant with a WeChat Pay public key (certificates: 404).
+        The platform certificates are forgotten; the next ``use_platform_certificates`` issues
+        a new one."""
+        self.processor.platform.disable()
+
+    def rotate_platform_certificate(self) -> str:
+        """Issue a new platform certificate that signs from now on; the old one stays listed.
+        Returns the new serial number."""
+        return self.processor.platform.rotate().serial_no
+
+    @property
+    def platform_certificate_serials(self) -> list[str]:
+        """Every platform certificate issued so far, oldest first."""
+        return [c.serial_no for c in self.processor.platform.certificates]
 
     # -- what was received -----------------------------------------------------------------
 

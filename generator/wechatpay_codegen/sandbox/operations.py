@@ -100,6 +100,25 @@ class Operation:
         return any(a.is_brand for a in self.auth)
 
 
+def certificates_operation() -> Operation:
+    """``GET /v3/certificates``, which the sandbox serves whether or not a spec describes it."""
+    return Operation(
+        operation_id="download_certificates",
+        method="GET",
+        template="/v3/certificates",
+        location=Location("<sandbox>", 1, 1),
+        auth=(AuthRequirement(MERCHANT_SCHEME, "mchid"),),
+        serial_required=False,
+        params=(),
+        body_validator=None,
+        body_required=False,
+        takes_body=False,
+        status=200,
+        example=b"",
+        pattern=template_pattern("/v3/certificates"),
+    )
+
+
 def template_pattern(template: str) -> re.Pattern[str]:
     """``/a/{id}/b`` -> a regex for the raw (percent-encoded) path, one segment per parameter."""
     out: list[str] = []

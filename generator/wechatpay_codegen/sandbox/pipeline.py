@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..protocol import MERCHANT_SCHEME
+from .certificates import PlatformCertificates
 from .checks import Problem400, ResultCache, body_problem, path_params_problem
 from .crypto import (
     Authorization,
@@ -38,7 +40,7 @@ from .crypto import (
 )
 from .faults import AttemptCounter, Fault, FaultSyntaxError, parse_fault
 from .keys import SandboxKeys
-from .operations import AuthRequirement, Operation, RouteTable
+from .operations import AuthRequirement, Operation, RouteTable, certificates_operation
 from .recording import Headers, RecordedRequest, Recorder
 from .responses import (
     DROP,
@@ -53,6 +55,9 @@ from .responses import (
 from .shapes import decrypt_fields, encrypt_fields, query_problem, split_multipart, upload_problem
 
 STALE_SECONDS = 600
+CERTIFICATES_PATH = "/v3/certificates"
+# What WeChat Pay answers a merchant that has only a WeChat Pay public key.
+_NO_CERTIFICATES = "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥"
 _WRONG_KEY_ID = "PUB_KEY_ID_0199999999999999999999999999"
 _NOT_JSON = b"<html><body>this is not JSON</body></html>"
 
@@ -105,11 +110,31 @@ class Processor:
         self.attempts = AttemptCounter()
         self.cache = ResultCache()
         self.ids = RequestIds()
-        self.signer = ResponseSigner(keys.wechatpay_private_key, keys.wechatpay_public_key_id)
+        self.public_key_signer = ResponseSigner(
+            keys.wechatpay_private_key, keys.wechatpay_public_key_id
+        )
+        #: Platform certificates (off: a merchant with a WeChat Pay public key).
+        self.platform = PlatformCertificates(keys.api_v3_key)
+        self._certificate_signers: dict[str, ResponseSigner] = {}
+        self._certificates_op = certificates_operation()
         self._parties = {
             False: ("merchant", keys.mchid, keys.merchant_serial_no, keys.merchant_public_key),
             True: ("brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key),
         }
+
+    @property
+    def signer(self) -> ResponseSigner:
+        """Who signs answers: the newest platform certificate in certificate mode, else the
+        WeChat Pay public key."""
+        platform = self.platform
+        current = platform.current
+        if not platform.enabled or platform.sign_with != "certificate" or current is None:
+            return self.public_key_signer
+        signer = self._certificate_signers.get(current.serial_no)
+        if signer is None:
+            signer = ResponseSigner(current.private_key, current.serial_no)
+            self._certificate_signers[current.serial_no] = signer
+        return signer
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -136,8 +161,11 @@ class Processor:
     # -- the steps -------------------------------------------------------------------------
 
     def _process(self, request: Incoming, trace: _Trace) -> Reply:
-        match = self.routes.match(request.method, request.target.partition("?")[0])
+        path = request.target.partition("?")[0]
+        match = self.routes.match(request.method, path)
         op = match.operation
+        if op is None and path == CERTIFICATES_PATH and request.method == "GET":
+            op = self._certificates_op  # built in: every merchant account has the endpoint
         trace.operation_id = op.operation_id if op else None
         trace.auth = _try_parse(request.headers.get("Authorization"))
         fault, fault_key = self._fault(request)
@@ -270,7 +298,7 @@ class Processor:
                 issue = f"is required on this API: send the WeChat Pay public key id ({expected})"
                 self._reject_400(Problem400(f"{field} {issue}", field, issue, "header"))
             return
-        if serial != expected:
+        if serial != expected and not self.platform.knows(serial):
             whose = "brand" if op.is_brand else "merchant"
             issue = f"is not the WeChat Pay public key id of this {whose} ({expected})"
             message = f"{field} {_short(serial)!r} {issue}"
@@ -331,6 +359,8 @@ class Processor:
     # -- replies ---------------------------------------------------------------------------
 
     def _success(self, op: Operation) -> Reply:
+        if op.template == CERTIFICATES_PATH and op.method == "GET":
+            return self._certificates()
         if op.answer_type and op.unsigned:
             # A file WeChat Pay does not sign (bills): no Wechatpay-* headers at all.
             headers = [("Request-ID", self.ids.next(op.status)), ("Content-Type", op.answer_type)]
@@ -349,6 +379,15 @@ class Processor:
             )
             reply = Reply(reply.status, fixed, reply.body)
         return reply
+
+    def _certificates(self) -> Reply:
+        """``GET /v3/certificates``: the encrypted certificates; 404 for a public-key merchant."""
+        if not self.platform.enabled:
+            return self._error(404, "RESOURCE_NOT_EXISTS", _NO_CERTIFICATES)
+        body = self.platform.listing()
+        signer = self.signer
+        headers = signer.headers(signer.sign_fresh(body, int(time.time())), MERCHANT_SCHEME)
+        return self._signed_reply(200, headers, body)
 
     def _signed_reply(self, status: int, headers: list[Header], body: bytes) -> Reply:
         headers.append(("Request-ID", self.ids.next(status)))

@@ -67,6 +67,7 @@ def rt(runtime_root: Path) -> SimpleNamespace:
         "serde",
         "aead",
         "notification",
+        "certificates",
     ]
     return SimpleNamespace(
         package=_module(runtime_root, ""), **{n: _module(runtime_root, n) for n in names}
