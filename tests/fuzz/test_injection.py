@@ -143,8 +143,10 @@ def check_package(spec: FuzzSpec, out: Path, package: str) -> None:
     assert definitions(source["enums.py"]) == {"FuzzKind": set()}
     assert definitions(source["_operations.py"]) == {f"prepare_{OPERATION_ID}": set()}
     assert definitions(source["_client.py"]) == {
-        "WeChatPayClient": {OPERATION_ID},
-        "AsyncWeChatPayClient": {OPERATION_ID},
+        "WeChatPayClient": {OPERATION_ID, "with_raw_response"},
+        "AsyncWeChatPayClient": {OPERATION_ID, "with_raw_response"},
+        "WeChatPayClientWithRawResponse": {"__init__", OPERATION_ID},
+        "AsyncWeChatPayClientWithRawResponse": {"__init__", OPERATION_ID},
     }
     assert set(definitions(source["_validators.py"])) == {
         "validate_fuzz_request",
