@@ -24,7 +24,7 @@ def callback(
     *,
     key: rsa.RSAPrivateKey | None = None,
     serial: str | None = None,
-    event_type: str = "COUPON.SEND",
+    event_type: str = "SANDBOX.UNDESCRIBED",
     resource: Any = RESOURCE,
     brand: bool = False,
 ) -> tuple[dict[str, str], bytes]:

@@ -359,7 +359,9 @@ class Processor:
     # -- replies ---------------------------------------------------------------------------
 
     def _success(self, op: Operation) -> Reply:
-        if op.template == CERTIFICATES_PATH and op.method == "GET":
+        if op is self._certificates_op or (
+            self.platform.enabled and op.template == CERTIFICATES_PATH and op.method == "GET"
+        ):  # a spec's own /v3/certificates answers its example while certificates are off
             return self._certificates()
         if op.answer_type and op.unsigned:
             # A file WeChat Pay does not sign (bills): no Wechatpay-* headers at all.
