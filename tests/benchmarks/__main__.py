@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if section("callbacks"):
         from . import callbacks
 
-        rows += callbacks.run(rounds=5 if quick else 30, batch=50 if quick else 200)
+        rows += callbacks.run(SPECS, rounds=5 if quick else 30, batch=50 if quick else 200)
     details["load average at end"] = machine.load_average()
     details["bench wall time"] = f"{time.perf_counter() - started:.0f} s"
 
