@@ -39,7 +39,7 @@ from .shapes import (
 from .spec_model import Node, Operation, Response, SpecModel
 from .webhooks import EVENT_TYPE, RESOURCE_EXTENSION
 
-__all__ = ["build_ir"]
+__all__ = ["BuildError", "build_ir"]
 
 Pointer = tuple[str | int, ...]
 
@@ -131,6 +131,7 @@ class _Builder:
         # components/schemas entry -> its spec name, scoped to its file (see schema_names)
         self.scoped = scoped_names(self.model)
         self.problems: list[Problem] = []
+        self.naming: list[Problem] = []  # the part of ``problems`` about Python names
         self.classes: Namespace[_Claim] = Namespace()
         self.validators: Namespace[_Claim] = Namespace()
         self.methods: Namespace[_Claim] = Namespace()
@@ -149,6 +150,12 @@ class _Builder:
     def problem(self, node: Node, message: str) -> None:
         self.problems.append(node.problem(message))
 
+    def naming_problem(self, node: Node, message: str) -> None:
+        """A problem only the generator can see (Python names): never a consequence of another."""
+        found = node.problem(message)
+        self.problems.append(found)
+        self.naming.append(found)
+
     def text(self, node: Node, key: str) -> str:
         value = node.child(key)
         if value.raw is None:
@@ -162,7 +169,7 @@ class _Builder:
         try:
             name: str = make(*args)
         except NamingError as exc:
-            self.problem(node, str(exc))
+            self.naming_problem(node, str(exc))
             return None
         return name
 
@@ -170,7 +177,9 @@ class _Builder:
         collision = space.claim(name, _Claim(spec_name, node.location))
         if collision is None:
             return True
-        self.problem(
+        # the same spec name twice (a duplicate operationId, enum value) is validate's to report
+        report = self.problem if collision.first.spec_name == spec_name else self.naming_problem
+        report(
             node,
             f"{spec_name!r} and {collision.first} both become the Python name "
             f"{name!r}; rename one of them",
@@ -295,7 +304,9 @@ class _Builder:
         if existing == new:
             return
         first = self.classes.claims[name]
-        self.problem(
+        # one spec name defined differently in two files is validate's to report
+        report = self.problem if first.spec_name == spec_name else self.naming_problem
+        report(
             node,
             f"{spec_name!r} and {first} both become the Python class {name!r} but differ; "
             "make them identical or rename one",
@@ -847,7 +858,7 @@ class _Builder:
         """An attribute named like a class would shadow that class in the model's annotations."""
         for (model, attr), node in sorted(self.attributes.items(), key=lambda kv: kv[0]):
             if attr in self.classes.claims and model in self.models:
-                self.problem(
+                self.naming_problem(
                     node,
                     f"attribute {attr!r} of {model} has the name of the class {attr!r} "
                     f"({self.classes.claims[attr]}); rename the property or the schema",
@@ -855,7 +866,7 @@ class _Builder:
         # A client method's argument would shadow the class it returns or takes.
         for (operation_id, arg), node in sorted(self.arguments.items(), key=lambda kv: kv[0]):
             if arg in self.classes.claims:
-                self.problem(
+                self.naming_problem(
                     node,
                     f"path parameter {arg!r} of {operation_id} has the name of the class "
                     f"{arg!r} ({self.classes.claims[arg]}); rename the parameter or the schema",
@@ -929,10 +940,20 @@ class _Builder:
         )
 
 
+class BuildError(SpecLoadError):
+    """The specs cannot be generated; ``naming`` is the part of ``problems`` about Python names
+    (two spec names one Python name, ...), which no other check reports."""
+
+    def __init__(self, problems: Iterable[Problem], naming: Iterable[Problem]) -> None:
+        super().__init__(problems)  # sorted and deduplicated there
+        self.naming: list[Problem] = sorted(set(naming))
+
+
 def build_ir(specs: SpecSet) -> ir.API:
     """The API model of ``specs``; raises :class:`SpecLoadError` listing every problem found."""
     builder = _Builder(specs)
     api = builder.build()
     if builder.problems:
-        raise SpecLoadError(builder.problems)  # sorted and deduplicated there
+        raise BuildError(builder.problems, builder.naming)
+
     return api

@@ -18,7 +18,7 @@ from ._report import ASK_WITH_SPECS, internal_error
 from .build_ir import build_ir
 from .loader import SpecLoadError, SpecSet, load_specs
 from .render import PackageInfo, RenderError, render_package
-from .validate import validate_specs
+from .validate import merge_problems, validate_specs
 from .writer import WriteError, diff_tree, write_tree
 
 __all__ = ["DISTRIBUTION_VERSION", "generate_files", "manifest", "run_generate"]
@@ -58,9 +58,12 @@ def generate_files(specs: Path, package_name: str, *, use_cache: bool = True) ->
     cache = open_default(use_cache)
     spec_set = load_specs([specs])
     problems = validate_specs(spec_set, cache=cache)
+    try:
+        api = build_ir(spec_set)
+    except SpecLoadError as exc:
+        raise SpecLoadError(merge_problems(problems, exc)) from None
     if problems:
         raise SpecLoadError(problems)
-    api = build_ir(spec_set)
     info = PackageInfo(
         package=package_name,
         distribution=_distribution(package_name),

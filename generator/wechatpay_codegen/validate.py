@@ -1,9 +1,11 @@
 """``wechatpay-codegen validate``: OpenAPI 3.1 validity plus the rules the generator relies on.
 
 Every problem is one line, ``file:line:col: what is wrong; what to do``, on the node at fault.
-Checks run in two stages: each document's shape (version, required keys, the OpenAPI 3.1 schema
-from openapi-spec-validator), then, on the documents whose shape is sound, the semantic rules
-(references, cycles, operation ids, security, media types, path parameters, enums, examples).
+Every rule runs on every document in one run, whatever the others found: each document's shape
+(version, required keys, the OpenAPI 3.1 schema from openapi-spec-validator), references, cycles,
+operation ids, duplicate routes, security, media types, path parameters, spelling (schema
+keywords, extensions, the keys of our own objects: :mod:`.strictness`), enums and examples.
+``run_validate`` adds what the generator itself refuses (``build_ir``: names above all).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from .protocol import (
     is_lenient_date_time,
     placeholders,
 )
+from .schema_keywords import did_you_mean
 from .shapes import MULTIPART_MEDIA
+from .strictness import duplicate_route_problems, extension_problems, schema_keyword_problems
 from .webhooks import RESOURCE_EXTENSION, check_webhooks, webhook_operations
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
@@ -47,7 +51,7 @@ if TYPE_CHECKING:  # imported where used: a run whose checks all passed before n
     from jsonschema.exceptions import SchemaError, ValidationError
     from referencing import Registry, Resource
 
-__all__ = ["run_validate", "validate_specs"]
+__all__ = ["merge_problems", "run_validate", "validate_specs"]
 
 _VERSION_31 = re.compile(r"3\.1\.[0-9]+")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -61,9 +65,7 @@ def run_validate(paths: list[Path]) -> int:
     """Print problems to stderr (exit 1) or a one-line summary to stdout (exit 0); never raise."""
     try:
         specs = load_specs(paths)
-        problems = validate_specs(specs)
-        if not problems:
-            problems = _build_ir_problems(specs)
+        problems = merge_problems(validate_specs(specs), _build_ir_problems(specs))
     except SpecLoadError as exc:
         problems = exc.problems
     except Exception as exc:  # a bug of ours must not show the user a traceback
@@ -77,17 +79,33 @@ def run_validate(paths: list[Path]) -> int:
     return 0
 
 
-def _build_ir_problems(specs: SpecSet) -> list[Problem]:
-    """Naming problems (two spec names one Python name, ...) are found while building the IR."""
+def _build_ir_problems(specs: SpecSet) -> SpecLoadError | None:
+    """What the generator refuses (names first of all: two spec names, one Python name)."""
     if importlib.util.find_spec(f"{__package__}.build_ir") is None:
-        return []
+        return None
     from . import build_ir as build_ir_module  # type: ignore[attr-defined,unused-ignore]
 
     try:
         build_ir_module.build_ir(specs)
     except SpecLoadError as exc:
-        return exc.problems
-    return []
+        return exc
+    return None
+
+
+def merge_problems(checked: list[Problem], built: SpecLoadError | None) -> list[Problem]:
+    """validate's problems plus the generator's (``build_ir``'s ``SpecLoadError``), once each.
+
+    The generator reads the same documents and meets the same mistakes, in its own words: its
+    problems in a file where validate found some are those again, or their consequences, and are
+    left out; its naming problems (``BuildError.naming``: two spec names, one Python name) are
+    its alone and are always kept.
+    """
+    if built is None:
+        return sorted(set(checked))
+    files = {p.location.file for p in checked}
+    naming = set(getattr(built, "naming", ()))
+    extra = (p for p in built.problems if p in naming or p.location.file not in files)
+    return sorted({*checked, *extra})
 
 
 def _summary(specs: SpecSet) -> str:
@@ -114,42 +132,49 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     """
     passes = _Passes(cache)
     problems: list[Problem] = []
-    sound: list[SpecDocument] = []
+    docs = list(specs.documents.values())
     fingerprints = {name: _fingerprint(doc.data) for name, doc in specs.documents.items()}
     for name, doc in specs.documents.items():
         fingerprint = fingerprints[name]
         if passes.known("shape", fingerprint):
-            sound.append(doc)
             continue
         found = _check_shape(doc)
         problems.extend(found)
         if not found:
-            sound.append(doc)
             passes.add("shape", fingerprint)
-    ref_problems = _check_refs(specs, sound)
+    # Every rule runs on every document, whatever the others found: one run shows everything.
+    ref_problems = _check_refs(specs, docs)
     problems.extend(ref_problems)
-    problems.extend(_check_cycles(specs, sound))
-    operations = list(_operations(specs, sound))
+    problems.extend(_check_cycles(specs, docs))
+    operations = list(_operations(specs, docs))
     problems.extend(_check_operation_ids(operations))
-    problems.extend(_check_security_schemes(sound))
+    problems.extend(duplicate_route_problems(specs.model()))
+    problems.extend(_check_security_schemes(docs))
     problems.extend(_check_security(specs, operations))
     problems.extend(_check_request_bodies(specs, operations))
     problems.extend(_check_path_parameters(specs, operations))
-    problems.extend(check_webhooks(specs, sound))
-    sites = [site for doc in sound for site in _sites(doc)]
-    schema_problems = _check_schemas(specs, sound, sites, passes)
+    problems.extend(check_webhooks(specs, docs))
+    sites = [site for doc in docs for site in _sites(doc)]
+    for doc in docs:
+        problems.extend(extension_problems(doc))
+        for root_pointer, root in _schema_roots(doc, sites):
+            for pointer, schema in _subschemas(root_pointer, root):
+                problems.extend(schema_keyword_problems(doc, pointer, schema))
+    schema_problems = _check_schemas(specs, docs, sites, passes)
     problems.extend(schema_problems)
-    if not ref_problems and not schema_problems:
-        # examples resolve $refs anywhere: their outcome depends on every document
-        everything: list[str] = [f"sound={','.join(doc.display for doc in sound)}"]
-        for name, doc in specs.documents.items():
-            everything += [name, doc.uri, str(fingerprints[name])]
-        examples_key = None if None in fingerprints.values() else digest(everything)
-        if not passes.known("examples", examples_key):
-            found = _check_examples(specs, sound, sites)
-            problems.extend(found)
-            if not found:
-                passes.add("examples", examples_key)
+    # examples resolve $refs anywhere: their outcome depends on every document (and is only
+    # remembered when every schema they could meet is sound)
+    everything: list[str] = [f"sound={','.join(doc.display for doc in docs)}"]
+    for name, doc in specs.documents.items():
+        everything += [name, doc.uri, str(fingerprints[name])]
+    examples_key = None if None in fingerprints.values() else digest(everything)
+    if ref_problems or schema_problems:
+        examples_key = None
+    if not passes.known("examples", examples_key):
+        found = _check_examples(specs, docs, sites)
+        problems.extend(found)
+        if not found:
+            passes.add("examples", examples_key)
     return sorted(set(problems))
 
 
@@ -456,6 +481,10 @@ def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
             pointer = (*pointer, extras[0])
         listed = ", ".join(repr(e) for e in extras) or _short(error.message)
         message = f"unexpected key {listed}"
+        allowed = error.schema.get("properties") if isinstance(error.schema, dict) else None
+        guess = did_you_mean(extras[0], allowed) if len(extras) == 1 and allowed else None
+        if guess is not None:
+            return doc.problem(pointer, f"{message}; did you mean {guess!r}?")
     elif kind == "required":
         missing = error.message.partition(" is a required")[0]
         message = f"{name} lacks the required key {missing}"
@@ -711,7 +740,14 @@ def _check_security_schemes(docs: list[SpecDocument]) -> list[Problem]:
             base = ("components", "securitySchemes", name)
             auth = scheme.get("x-wechatpay-auth-scheme")
             if auth is None:
-                continue  # reported where an operation uses it
+                problems.append(
+                    doc.problem(
+                        base,
+                        f"security scheme {name!r} has no x-wechatpay-auth-scheme; "
+                        f"set it to {_scheme_names()}",
+                    )
+                )
+                continue
             if not isinstance(auth, str) or auth not in AUTH_SCHEMES:
                 problems.append(
                     doc.problem(
@@ -774,15 +810,7 @@ def _check_security(specs: SpecSet, operations: list[_Operation]) -> list[Proble
             if resolved is None or not isinstance(resolved[2], dict):
                 continue
             auth = resolved[2].get("x-wechatpay-auth-scheme")
-            if auth is None:
-                problems.append(
-                    req_doc.problem(
-                        pointer,
-                        f"security scheme {name!r} has no x-wechatpay-auth-scheme; "
-                        f"set it to {_scheme_names()}",
-                    )
-                )
-            elif isinstance(auth, str) and auth in AUTH_SCHEMES:
+            if isinstance(auth, str) and auth in AUTH_SCHEMES:  # else: reported where defined
                 found.add(auth)
         if len(found) > 1:
             problems.append(
@@ -1113,6 +1141,7 @@ def _no_retrieval(uri: str) -> Resource[Any]:
 def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]) -> list[Problem]:
     """Every example (media type, parameter, header, schema) validates against its schema."""
     from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
     from referencing import Registry
     from referencing.exceptions import Unresolvable
     from referencing.jsonschema import DRAFT202012
@@ -1153,6 +1182,9 @@ def _check_examples(specs: SpecSet, docs: list[SpecDocument], sites: list[_Site]
             return (
                 []
             )  # a $ref loop (jsonschema follows it to the limit): the cycle check reports it
+        except (SchemaError, TypeError, ValueError, KeyError, AttributeError, re.error):
+            return []  # an invalid schema (jsonschema assumes valid ones): the schema check says
+
         return [
             (at_doc or doc).problem(
                 at,
