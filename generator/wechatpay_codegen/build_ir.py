@@ -352,7 +352,7 @@ class _Builder:
         fields: list[ir.Field] = []
         attributes: Namespace[_Claim] = Namespace()
         required = node.child("required")
-        required_names = [r for r in required.raw or [] if isinstance(r, str)]
+        required_names = [r for r in _list(required.raw) if isinstance(r, str)]
         properties = node.child("properties")
         if not isinstance(properties.raw, dict):
             self.problem(properties, "'properties' must be a mapping")
@@ -373,7 +373,7 @@ class _Builder:
             )
         known = {f.wire_name for f in fields}
         for index, wire in enumerate(required_names):
-            if wire not in known and wire in (properties.raw or {}):
+            if wire not in known and isinstance(properties.raw, dict) and wire in properties.raw:
                 continue  # reported above (bad name)
             if wire not in known:
                 self.problem(required.child(index), f"required field {wire!r} is not a property")
@@ -938,6 +938,10 @@ class _Builder:
             enums=tuple(self.enums[name] for name in sorted(self.enums)),
             webhooks=tuple(webhooks),
         )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 class BuildError(SpecLoadError):

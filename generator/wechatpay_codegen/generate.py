@@ -62,6 +62,10 @@ def generate_files(specs: Path, package_name: str, *, use_cache: bool = True) ->
         api = build_ir(spec_set)
     except SpecLoadError as exc:
         raise SpecLoadError(merge_problems(problems, exc)) from None
+    except Exception:
+        if problems:  # the generator met specs validate refused: validate's problems stand
+            raise SpecLoadError(problems) from None
+        raise
     if problems:
         raise SpecLoadError(problems)
     info = PackageInfo(
