@@ -6,9 +6,10 @@ or tool version is a different name. The cache is only an accelerator: a missing
 unwritable cache is ignored silently and the work is done again, never a failure.
 
 Location: ``$WECHATPAY_CODEGEN_CACHE``, else ``$XDG_CACHE_HOME/wechatpay-codegen``, else
-``~/.cache/wechatpay-codegen``. Each entry is written to a temporary file in its folder and
-renamed into place, so a reader sees a whole entry or none; a body checksum in the entry's
-header catches a truncated or damaged file.
+``~/.cache/wechatpay-codegen``. Switched off by ``generate --no-cache`` or by setting
+``$WECHATPAY_CODEGEN_NO_CACHE`` to anything but ``""`` or ``0``. Each entry is written to a
+temporary file in its folder and renamed into place, so a reader sees a whole entry or none; a
+body checksum in the entry's header catches a truncated or damaged file.
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "Cache", "default_cache_dir", "digest", "open_default"]
+__all__ = [
+    "ENV_VAR",
+    "OFF_VAR",
+    "Cache",
+    "default_cache_dir",
+    "digest",
+    "open_default",
+    "switched_off",
+]
 
 ENV_VAR = "WECHATPAY_CODEGEN_CACHE"
+OFF_VAR = "WECHATPAY_CODEGEN_NO_CACHE"
 _MAGIC = b"wechatpay-codegen-cache-1 "
 _HEADER_LENGTH = len(_MAGIC) + 64 + 1  # magic, hex SHA-256 of the body, newline
 
@@ -107,9 +117,14 @@ class Cache:
             self._writable = False
 
 
+def switched_off() -> bool:
+    """True when ``$WECHATPAY_CODEGEN_NO_CACHE`` is set to anything but ``""`` or ``0``."""
+    return os.environ.get(OFF_VAR, "").strip() not in ("", "0")
+
+
 def open_default(enabled: bool = True) -> Cache | None:
     """The cache at :func:`default_cache_dir`, or None when disabled or there is no location."""
-    if not enabled:
+    if not enabled or switched_off():
         return None
     root = default_cache_dir()
     return Cache(root) if root is not None else None

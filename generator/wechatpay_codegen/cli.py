@@ -1,8 +1,9 @@
 """Command line: ``wechatpay-codegen validate | generate | doc-check | diff | sandbox [notify]``.
 
 Argument parsing only; each sub-command lives in its own module and returns an exit code. Bad input
-(a broken spec, a missing file) is reported as ``file:line:col: message`` lines, never as a
-traceback.
+(a broken spec, a missing file, an argument out of range, a bad ``[tool.wechatpay-codegen]`` table)
+is reported in one line per problem (``file:line:col: message`` for specs), never as a traceback.
+Every sub-command's ``--help`` shows its defaults and an example (see :func:`_command`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,56 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
+from ._cache import ENV_VAR, OFF_VAR
+from .config import (
+    DEFAULT_OUTPUT,
+    DEFAULT_PACKAGE,
+    DEFAULT_SPECS,
+    DEFAULT_VERSION,
+    TABLE,
+    ConfigError,
+    Settings,
+    settings,
+)
+
+PROG = "wechatpay-codegen"
+_UNSET = argparse.SUPPRESS  # absent from the namespace: the configuration decides
+
+
+def _config_default(value: str) -> str:
+    return f"(default: pyproject.toml's [tool.{TABLE}], else {value})"
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults after each option's help and keeps the examples' line breaks."""
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    examples: Sequence[str],
+    notes: str = "",
+) -> argparse.ArgumentParser:
+    """A sub-command whose --help shows defaults and ends with example command lines."""
+    lines = ["examples:", *(f"  {PROG} {example}" for example in examples)]
+    epilog = "\n".join([*lines, *(["", notes] if notes else [])])
+    return sub.add_parser(
+        name, help=summary, description=summary, epilog=epilog, formatter_class=_Formatter
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to 65535)")
+    return value
 
 # What ``sandbox notify --fault`` accepts (kept here so ``--help`` needs no crypto imports; a test
 # checks it against wechatpay_codegen.sandbox.notify.FAULTS).
@@ -28,22 +77,67 @@ NOTIFY_FAULTS = (
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="wechatpay-codegen",
+        prog=PROG,
         description="Generate a typed Python client for WeChat Pay APIv3 from OpenAPI specs.",
+        epilog=f"Run `{PROG} <command> --help` for a command's options, defaults and examples.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    validate = sub.add_parser("validate", help="check spec files; print file:line:col problems")
+    validate = _command(
+        sub,
+        "validate",
+        "check spec files; print file:line:col problems",
+        ["validate", "validate specs/modify_budget.yaml specs/common.yaml"],
+    )
     validate.add_argument(
-        "paths", nargs="*", type=Path, help="spec files or folders (default: specs)"
+        "paths",
+        nargs="*",
+        type=Path,
+        default=_UNSET,
+        help=f"spec files or folders {_config_default(DEFAULT_SPECS)}",
     )
 
-    generate = sub.add_parser("generate", help="render the client package from the specs")
-    generate.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
-    generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    generate = _command(
+        sub,
+        "generate",
+        "render the client package from the specs",
+        [
+            "generate",
+            "generate --check",
+            "generate --specs specs --out generated --package acme_pay --distribution acme-pay",
+        ],
+        notes=(
+            f"Settings come from [tool.{TABLE}] in ./pyproject.toml (keys: specs, output,\n"
+            "distribution, package, version); a flag overrides its key.\n"
+            f"Formatting cache: ${ENV_VAR}, else $XDG_CACHE_HOME/{PROG}, else ~/.cache/{PROG};\n"
+            f"--no-cache or {OFF_VAR}=1 switches it off (the output is the same either way)."
+        ),
+    )
     generate.add_argument(
-        "--package-name", default="wechatpay_marketing", help="import name of the generated package"
+        "--specs", type=Path, default=_UNSET, help=f"spec folder {_config_default(DEFAULT_SPECS)}"
+    )
+    generate.add_argument(
+        "--out", type=Path, default=_UNSET, help=f"output folder {_config_default(DEFAULT_OUTPUT)}"
+    )
+    generate.add_argument(
+        "--package",
+        "--package-name",
+        dest="package",
+        default=_UNSET,
+        help=f"import name of the generated package {_config_default(DEFAULT_PACKAGE)}",
+    )
+    generate.add_argument(
+        "--distribution",
+        default=_UNSET,
+        help="distribution name of the generated package "
+        + _config_default("the import name with hyphens"),
+    )
+    generate.add_argument(
+        "--package-version",
+        dest="version",
+        default=_UNSET,
+        help=f"version of the generated distribution {_config_default(DEFAULT_VERSION)}",
     )
     generate.add_argument(
         "--check", action="store_true", help="do not write; exit 1 if the output folder is stale"
@@ -51,33 +145,42 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--no-cache",
         action="store_true",
-        help="format everything now instead of reusing earlier results "
-        "(cache: $WECHATPAY_CODEGEN_CACHE, else $XDG_CACHE_HOME/wechatpay-codegen, "
-        "else ~/.cache/wechatpay-codegen)",
+        help="format everything now instead of reusing earlier results",
     )
 
-    doc_check = sub.add_parser(
+    doc_check = _command(
+        sub,
         "doc-check",
-        help="compare saved doc pages with the specs; one line per difference",
-        description="Compare each saved doc page (text form) with the spec operation of the same "
-        "method and path. Exit 0 when they agree, else 1 with one line per difference naming the "
-        "page line and the spec's file:line:col. Example: "
-        "wechatpay-codegen doc-check --docs specs/pages --specs specs",
+        "compare saved doc pages with the specs; one line per difference",
+        ["doc-check", "doc-check --docs specs/pages --specs specs"],
+        notes=(
+            "Each saved page (text form) is compared with the spec operation of the same method\n"
+            "and path. Exit 0 when they agree, else 1 with one line per difference naming the\n"
+            "page line and the spec's file:line:col."
+        ),
     )
     doc_check.add_argument(
         "--docs", type=Path, default=Path("specs/pages"), help="folder of saved pages (*.txt)"
     )
     doc_check.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
 
-    diff = sub.add_parser(
+    diff = _command(
+        sub,
         "diff",
-        help="what changed for users of the generated client, as changelog Markdown",
-        description="Compare two spec folders (or a folder with itself at a git revision) and "
-        "print the changes users of the generated client see, classed breaking or compatible, "
-        "with the next semantic version suggested. Examples: wechatpay-codegen diff old/ specs/; "
-        "wechatpay-codegen diff --against HEAD~1 --fail-on-breaking",
+        "what changed for users of the generated client, as changelog Markdown",
+        ["diff old-specs/ specs/", "diff --against HEAD~1 --fail-on-breaking"],
+        notes=(
+            "Compares two spec folders (or a folder with itself at a git revision) and prints the\n"
+            "changes users of the generated client see, classed breaking or compatible, with the\n"
+            "next semantic version suggested."
+        ),
     )
-    diff.add_argument("old", nargs="?", type=Path, help="the earlier spec folder")
+    diff.add_argument(
+        "old",
+        nargs="?",
+        type=Path,
+        help="the earlier spec folder (default: none; give it, or --against)",
+    )
     diff.add_argument(
         "new",
         nargs="?",
@@ -85,7 +188,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the later spec folder (default: specs)",
     )
     diff.add_argument(
-        "--against", metavar="REV", help="compare NEW with itself at git revision REV"
+        "--against",
+        metavar="REV",
+        help="compare NEW with itself at git revision REV (default: none)",
     )
     diff.add_argument(
         "--current-version",
@@ -95,10 +200,17 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-on-breaking", action="store_true", help="exit 1 when any change is breaking"
     )
 
-    sandbox = sub.add_parser("sandbox", help="run a local WeChat-Pay-compatible server")
-    sandbox.add_argument("--specs", type=Path, default=Path("specs"), help="spec folder")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    sandbox.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    sandbox = _command(
+        sub,
+        "sandbox",
+        "run a local WeChat-Pay-compatible server",
+        ["sandbox", "sandbox --port 8080 --keys .sandbox"],
+    )
+    sandbox.add_argument(
+        "--specs", type=Path, default=_UNSET, help=f"spec folder {_config_default(DEFAULT_SPECS)}"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    sandbox.add_argument("--port", type=_port, default=0, help="port (0: a free one)")
     sandbox.add_argument("--keys", type=Path, default=Path(".sandbox"), help="key folder")
     actions = sandbox.add_subparsers(dest="sandbox_command", metavar="{notify}")
     notify = actions.add_parser(
@@ -106,6 +218,9 @@ def _parser() -> argparse.ArgumentParser:
         help="POST a signed, encrypted callback built from a spec's webhook example to your URL",
         description="POST a signed, encrypted callback built from the spec's example to URL and "
         "report the answer (exit 0 when WeChat Pay would be satisfied).",
+        epilog="examples:\n  wechatpay-codegen sandbox notify --url http://127.0.0.1:8000/notify "
+        "--event COUPON.SEND",
+        formatter_class=_Formatter,
     )
     notify.add_argument("--url", required=True, help="your callback endpoint (http or https)")
     notify.add_argument("--event", required=True, help="event type, e.g. COUPON.SEND")
@@ -124,22 +239,52 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _settings(flags: dict[str, Any]) -> Settings | None:
+    """The working folder's settings under ``flags``; None after printing why they are bad."""
+    try:
+        return settings(Path(), flags)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return None
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .generate import run_generate
+
+    flags = {
+        "specs": getattr(args, "specs", None),
+        "output": getattr(args, "out", None),
+        "distribution": getattr(args, "distribution", None),
+        "package": getattr(args, "package", None),
+        "version": getattr(args, "version", None),
+    }
+    chosen = _settings(flags)
+    if chosen is None:
+        return 1
+    return run_generate(
+        specs=chosen.specs,
+        out=chosen.output,
+        package_name=chosen.package,
+        check=args.check,
+        use_cache=not args.no_cache,
+        distribution=chosen.distribution,
+        version=chosen.version,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         from .validate import run_validate
 
-        return run_validate(args.paths or [Path("specs")])
+        paths = getattr(args, "paths", None)
+        if not paths:
+            chosen = _settings({})
+            if chosen is None:
+                return 1
+            paths = [chosen.specs]
+        return run_validate(paths)
     if args.command == "generate":
-        from .generate import run_generate
-
-        return run_generate(
-            specs=args.specs,
-            out=args.out,
-            package_name=args.package_name,
-            check=args.check,
-            use_cache=not args.no_cache,
-        )
+        return _generate(args)
     if args.command == "doc-check":
         from .doccheck import run_doc_check
 
@@ -169,8 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox" and args.sandbox_command == "notify":
         from .sandbox.notify import run_notify
 
+        chosen = _settings({"specs": getattr(args, "specs", None)})
+        if chosen is None:
+            return 1
         return run_notify(
-            args.specs,
+            chosen.specs,
             args.url,
             args.event,
             args.keys,
@@ -181,8 +329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox
 
-        return run_sandbox(specs=args.specs, host=args.host, port=args.port, keys=args.keys)
+        chosen = _settings({"specs": getattr(args, "specs", None)})
+        if chosen is None:
+            return 1
+        return run_sandbox(specs=chosen.specs, host=args.host, port=args.port, keys=args.keys)
     raise AssertionError(args.command)  # argparse rejects unknown commands first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ printed as ``file:line:col: message`` and nothing is written (exit 1); so is a f
 from __future__ import annotations
 
 import hashlib
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +18,7 @@ from . import __version__
 from ._cache import open_default
 from ._report import ASK_WITH_SPECS, internal_error
 from .build_ir import build_ir
+from .config import DEFAULT_VERSION
 from .loader import SpecLoadError, SpecSet, load_specs
 from .render import PackageInfo, RenderError, render_package
 from .validate import merge_problems, validate_specs
@@ -23,8 +26,8 @@ from .writer import WriteError, diff_tree, write_tree
 
 __all__ = ["DISTRIBUTION_VERSION", "generate_files", "manifest", "run_generate"]
 
-#: Version of the generated distribution.
-DISTRIBUTION_VERSION = "0.1.0"
+#: Version of the generated distribution, unless the configuration sets one.
+DISTRIBUTION_VERSION = DEFAULT_VERSION
 
 
 def manifest(specs: SpecSet, root: Path, package_name: str) -> dict[str, Any]:
@@ -49,8 +52,27 @@ def _distribution(package_name: str) -> str:
     return package_name.replace("_", "-")
 
 
-def generate_files(specs: Path, package_name: str, *, use_cache: bool = True) -> dict[str, bytes]:
+def install_path(out: Path) -> str:
+    """How the README tells users to install the output folder: ``./<its name>``, shell-quoted."""
+    name = Path(os.path.abspath(out)).name
+    if not name or not name.isprintable():
+        return "path/to/this/folder"
+    return shlex.quote(f"./{name}")
+
+
+def generate_files(
+    specs: Path,
+    package_name: str,
+    *,
+    use_cache: bool = True,
+    distribution: str | None = None,
+    version: str = DISTRIBUTION_VERSION,
+    out: Path = Path("generated"),
+) -> dict[str, bytes]:
     """Every output file, in memory. Raises SpecLoadError (with every problem) or RenderError.
+
+    ``distribution`` defaults to ``package_name`` with hyphens (checked names come from
+    :mod:`.config`). ``out``: where the files will go (its name is in the README).
 
     ``use_cache``: reuse black's output of earlier runs for unchanged code, and remember what
     this run formats (see :mod:`._cache`); the files are the same either way.
@@ -70,8 +92,9 @@ def generate_files(specs: Path, package_name: str, *, use_cache: bool = True) ->
         raise SpecLoadError(problems)
     info = PackageInfo(
         package=package_name,
-        distribution=_distribution(package_name),
-        version=DISTRIBUTION_VERSION,
+        distribution=distribution or _distribution(package_name),
+        version=version,
+        install_path=install_path(out),
     )
     return render_package(api, info, manifest(spec_set, specs, package_name), cache=cache)
 
@@ -82,11 +105,25 @@ def _print_all(lines: Sequence[object]) -> None:
 
 
 def run_generate(
-    specs: Path, out: Path, package_name: str, check: bool, use_cache: bool = True
+    specs: Path,
+    out: Path,
+    package_name: str,
+    check: bool,
+    use_cache: bool = True,
+    *,
+    distribution: str | None = None,
+    version: str = DISTRIBUTION_VERSION,
 ) -> int:
     """The CLI command; returns the exit code and never raises for bad input."""
     try:
-        files = generate_files(specs, package_name, use_cache=use_cache)
+        files = generate_files(
+            specs,
+            package_name,
+            use_cache=use_cache,
+            distribution=distribution,
+            version=version,
+            out=out,
+        )
     except SpecLoadError as exc:
         _print_all(exc.problems)
         print(f"not generated: {len(exc.problems)} problem(s) in the specs", file=sys.stderr)
@@ -114,9 +151,9 @@ def run_generate(
         return 0
 
     try:
-        write_tree(files, out)
+        summary = write_tree(files, out)
     except WriteError as exc:
         print(f"wechatpay-codegen: {exc}", file=sys.stderr)
         return 1
-    print(f"generated {len(files)} files in {out}")
+    print(f"generated {out}: {summary}")
     return 0

@@ -82,6 +82,7 @@ class PackageInfo:
     distribution: str  # e.g. "wechatpay-marketing"
     version: str
     generator_version: str = __version__
+    install_path: str = "./generated"  # what `pip install` is given, shell-quoted (README)
 
 
 def __getattr__(name: str) -> Any:

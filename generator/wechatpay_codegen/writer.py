@@ -1,8 +1,13 @@
 """Putting rendered files on disk atomically, and ``--check`` diffing.
 
-:func:`write_tree` builds the whole tree in a temporary folder next to the output folder, then
-swaps it in with two renames (old aside, new in) and deletes the old one. Any failure before the
-swap leaves the previous output byte-identical; the temporary folder is removed.
+:func:`write_tree` compares the rendered files with the output folder first. When nothing differs
+it writes nothing at all. Otherwise it builds the whole tree in a temporary folder next to the
+output folder, then swaps it in with two renames (old aside, new in) and deletes the old one. A
+file whose bytes did not change is hard-linked into the new tree (copied with its times where
+links are not possible), so it keeps its bytes and its mtime: tools that compare mtimes (make,
+pip's editable installs, editors) see only the files that really changed. Caches and build
+products in the old folder (:data:`IGNORED`) are moved over too. Any failure before the swap
+leaves the previous output byte-identical; the temporary folder is removed.
 
 Output paths are relative POSIX paths chosen by the renderer (never from spec text); they are
 still checked so nothing can land outside the output folder.
@@ -15,9 +20,18 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-__all__ = ["IGNORED", "MANIFEST", "WriteError", "diff_tree", "read_tree", "write_tree"]
+__all__ = [
+    "IGNORED",
+    "MANIFEST",
+    "WriteError",
+    "WriteSummary",
+    "diff_tree",
+    "read_tree",
+    "write_tree",
+]
 
 #: The file that marks a folder as generated output (and records the inputs).
 MANIFEST = ".codegen-manifest.json"
@@ -31,6 +45,26 @@ _DIFF_LINES = 40
 
 class WriteError(Exception):
     """The output folder cannot be written (or is not one we may replace)."""
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What :func:`write_tree` did, by relative path (each tuple sorted)."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+    def __str__(self) -> str:
+        """``2 changed, 27 unchanged`` (added and removed only when there are any)."""
+        parts = [f"{len(self.changed)} changed"]
+        if self.added:
+            parts.append(f"{len(self.added)} added")
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        parts.append(f"{len(self.unchanged)} unchanged")
+        return ", ".join(parts)
 
 
 def _ignored(name: str) -> bool:
@@ -82,20 +116,80 @@ def _write_file(root: Path, relative: str, content: bytes) -> None:
     target.write_bytes(content)
 
 
-def write_tree(files: Mapping[str, bytes], out: Path) -> None:
-    """Replace ``out`` with exactly ``files``, atomically (see the module docstring)."""
+def _keep_file(old_root: Path, root: Path, relative: str, content: bytes) -> None:
+    """The unchanged file from the old tree into the new one: the same inode, else a copy."""
+    parts = _checked(relative).parts
+    source, target = old_root.joinpath(*parts), root.joinpath(*parts)
+    if source.is_symlink():  # our output is plain files: a link someone made is replaced
+        _write_file(root, relative, content)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:  # no hard links here (some file systems): a copy with the same times
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _ignored_entries(root: Path, relative: PurePosixPath | None = None) -> Iterator[str]:
+    """Caches and build products under ``root`` (relative POSIX paths), outermost only."""
+    relative = relative or PurePosixPath()
+    for entry in sorted(root.iterdir()):
+        path = relative / entry.name
+        if _ignored(entry.name):
+            yield path.as_posix()
+        elif entry.is_dir() and not entry.is_symlink():
+            yield from _ignored_entries(entry, path)
+
+
+def _carry_ignored(old_root: Path, root: Path) -> list[tuple[Path, Path]]:
+    """Move caches and build products into the new tree where their folder still exists."""
+    moved: list[tuple[Path, Path]] = []
+    for relative in _ignored_entries(old_root):
+        source, target = old_root / relative, root / relative
+        if target.parent.is_dir() and not target.exists():
+            os.rename(source, target)
+            moved.append((source, target))
+    return moved
+
+
+def _plan(files: Mapping[str, bytes], on_disk: Mapping[str, bytes]) -> WriteSummary:
+    added = sorted(p for p in files if p not in on_disk)
+    changed = sorted(p for p in files if p in on_disk and on_disk[p] != files[p])
+    removed = sorted(p for p in on_disk if p not in files)
+    unchanged = sorted(p for p in files if p in on_disk and on_disk[p] == files[p])
+    return WriteSummary(tuple(added), tuple(changed), tuple(removed), tuple(unchanged))
+
+
+def write_tree(files: Mapping[str, bytes], out: Path) -> WriteSummary:
+    """Make ``out`` hold exactly ``files``, atomically (see the module docstring)."""
     out = Path(os.path.abspath(out))
     _may_replace(out)
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
-    aside: Path | None = None
+    for relative in files:
+        _checked(relative)
     try:
+        on_disk = read_tree(out)
+    except OSError as exc:
+        raise WriteError(f"cannot read {out}: {exc}") from exc
+    summary = _plan(files, on_disk)
+    if out.is_dir() and not (summary.added or summary.changed or summary.removed):
+        return summary
+    keep = set(summary.unchanged)
+    parent = out.parent
+    staging: Path | None = None
+    aside: Path | None = None
+    carried: list[tuple[Path, Path]] = []
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
         for relative, content in files.items():
-            _write_file(staging, relative, content)
+            if relative in keep:
+                _keep_file(out, staging, relative, content)
+            else:
+                _write_file(staging, relative, content)
         # mkdtemp makes the folder private (0700); give it the mode a plain mkdir would have.
         staging.chmod(out.stat().st_mode & 0o7777 if out.is_dir() else 0o755)
         if out.exists():
+            carried = _carry_ignored(out, staging)
             aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
             os.rename(out, aside / out.name)
         try:
@@ -103,14 +197,22 @@ def write_tree(files: Mapping[str, bytes], out: Path) -> None:
         except OSError:
             if aside is not None:
                 os.rename(aside / out.name, out)  # put the previous output back
+                aside = None
             raise
+        carried = []
     except OSError as exc:
         raise WriteError(f"cannot write {out}: {exc}") from exc
     finally:
-        if staging.exists():
+        for source, target in reversed(carried):  # the swap failed: caches go back
+            try:
+                os.rename(target, source)
+            except OSError:
+                pass
+        if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
         if aside is not None:
             shutil.rmtree(aside, ignore_errors=True)
+    return summary
 
 
 def _unified(display: str, old: bytes, new: bytes) -> list[str]:

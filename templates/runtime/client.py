@@ -243,7 +243,8 @@ class _ClientBase(Generic[_HttpT, _TransportT]):
     one; ``_TransportT`` is what carries the requests (see :mod:`.transport`).
     """
 
-    _package_name: ClassVar[str] = "wechatpay-marketing"
+    #: The generated client classes set these to their distribution's name and version.
+    _package_name: ClassVar[str] = "wechatpay-client"
     _package_version: ClassVar[str] = "0"
     #: Backoff timing; a class attribute so tests (and users) can shorten it.
     _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()

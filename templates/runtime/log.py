@@ -1,7 +1,7 @@
 """The package logger, and the ``WECHATPAY_LOG`` switch.
 
-The logger is named after the top-level package (``wechatpay_marketing``) so users configure it with
-one ``logging.getLogger("wechatpay_marketing")``. Log records carry method, path, status, request
+The logger is named after the generated client's top-level package, so users configure it with
+one ``logging.getLogger("<package>")``. Log records carry method, path, status, request
 id, attempt and timing: never keys, Authorization values, signatures or bodies.
 """
 

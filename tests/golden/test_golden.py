@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from wechatpay_codegen.config import Settings, settings
 from wechatpay_codegen.generate import generate_files
 from wechatpay_codegen.render import templates_dir
 from wechatpay_codegen.writer import read_tree, write_tree
@@ -34,8 +36,28 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, bytes]:
-    return generate_files(SPECS, PACKAGE)
+def configured(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The settings of ``codegen-config.toml`` read as a project's pyproject.toml."""
+    project = tmp_path_factory.mktemp("project")
+    shutil.copyfile(HERE / "codegen-config.toml", project / "pyproject.toml")
+    shutil.copytree(SPECS, project / "specs")
+    chosen = settings(project, {})
+    assert (chosen.package, chosen.distribution, chosen.version) == (
+        PACKAGE,
+        "golden-pay-client",
+        "9.8.7",
+    )
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def rendered(configured: Settings) -> dict[str, bytes]:
+    return generate_files(
+        configured.specs,
+        configured.package,
+        distribution=configured.distribution,
+        version=configured.version,
+    )
 
 
 def _without_runtime(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -69,8 +91,28 @@ def test_runtime_is_copied_verbatim(rendered: dict[str, bytes]) -> None:
     assert {"serde.py", "validation.py", "client.py", "errors.py"} <= set(runtime)
 
 
-def test_rendering_twice_is_byte_identical(rendered: dict[str, bytes]) -> None:
-    assert generate_files(SPECS, PACKAGE) == rendered
+def test_rendering_twice_is_byte_identical(
+    rendered: dict[str, bytes], configured: Settings
+) -> None:
+    again = generate_files(
+        configured.specs,
+        configured.package,
+        distribution=configured.distribution,
+        version=configured.version,
+    )
+    assert again == rendered
+
+
+def test_the_configured_names_are_used_everywhere(rendered: dict[str, bytes]) -> None:
+    assert all(p.startswith(f"{PACKAGE}/") or "/" not in p for p in rendered)
+    assert f"{PACKAGE}/py.typed" in rendered
+    for path, data in rendered.items():
+        text = data.decode("utf-8")
+        assert "wechatpay_marketing" not in text and "wechatpay-marketing" not in text, path
+    assert b'name = "golden-pay-client"\nversion = "9.8.7"' in rendered["pyproject.toml"]
+    assert rendered["README.md"].startswith(b"# golden-pay-client\n")
+    assert b"from golden_client import WeChatPayClient" in rendered["README.md"]
+    assert b'__version__ = "9.8.7"' in rendered[f"{PACKAGE}/_version.py"]
 
 
 def test_hostile_text_stays_inert(rendered: dict[str, bytes]) -> None:

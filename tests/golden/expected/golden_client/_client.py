@@ -47,7 +47,7 @@ class WeChatPayClient(SyncAPIClient):
     timeout=, max_retries= and http_client=. Use it as a context manager, or close it.
     """
 
-    _package_name: ClassVar[str] = "golden-client"
+    _package_name: ClassVar[str] = "golden-pay-client"
     _package_version: ClassVar[str] = __version__
     _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = _NOTIFICATION_MODELS
 
@@ -368,7 +368,7 @@ class AsyncWeChatPayClient(AsyncAPIClient):
     timeout=, max_retries= and http_client=. Use it as a context manager, or close it.
     """
 
-    _package_name: ClassVar[str] = "golden-client"
+    _package_name: ClassVar[str] = "golden-pay-client"
     _package_version: ClassVar[str] = __version__
     _notification_models: ClassVar[Mapping[str, Callable[[Any], Any]]] = _NOTIFICATION_MODELS
 

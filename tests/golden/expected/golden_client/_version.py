@@ -1,3 +1,3 @@
 """The version of this generated package."""
 
-__version__ = "0.1.0"
+__version__ = "9.8.7"
