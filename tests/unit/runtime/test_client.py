@@ -57,9 +57,7 @@ def test_merchant_call_sends_signed_exact_bytes(
     assert request.headers["content-type"] == "application/json"
     assert request.headers["wechatpay-serial"] == WECHATPAY_KEY_ID
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert re.fullmatch(
-        rf"wechatpay-marketing/\S+ Python/{python} \S+", request.headers["user-agent"]
-    )
+    assert re.fullmatch(rf"wechatpay-client/\S+ Python/{python} \S+", request.headers["user-agent"])
 
     assert response.status_code == 200
     assert response.json() == {"stock_id": "a b/券", "state": "已更新"}
