@@ -63,6 +63,7 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to 65535)")
     return value
 
+
 # What ``sandbox notify --fault`` accepts (kept here so ``--help`` needs no crypto imports; a test
 # checks it against wechatpay_codegen.sandbox.notify.FAULTS).
 NOTIFY_FAULTS = (
