@@ -1,4 +1,18 @@
-"""Black over generated modules, one top-level chunk (or class member) at a time, memoized.
+"""Black over generated modules, one top-level chunk (or class member) at a time, memoized;
+and for our own templates' output, black only where a line is long (``trust_settled``).
+
+The fast path (``format_modules(..., trust_settled=True)``, what ``generate`` uses). The
+templates and the docstring wrapper emit black's style, so what varies with the specs is only
+how long lines get. A unit whose lines all fit and that holds nothing black rewrites in a short
+line is taken as it is (:func:`._settle.settled`); in a unit with long lines, each long line
+that is a whole simple statement or one whole element of an exploded bracket is formatted by
+black on its own and put back (:func:`._settle.long_statements`); any other unit goes to black
+whole, as below. So a
+cold run formats a few hundred short lines instead of every line. What the trust rests on is
+checked by ``tests/unit/test_format_settled.py`` (the fast path equals black on the whole module
+for the real specs, the golden specs and synthetic copies; string literals and docstrings of
+arbitrary text), ``tests/fuzz/test_injection.py`` (hostile spec text: every generated module is
+its own black output) and by ``make test``'s lint step (``black --check`` on ``generated/``).
 
 Black is most of the generator's time (it formats a few thousand lines a second), and most of a
 regenerated module is unchanged from the previous run. So a module is cut into chunks at its
@@ -90,6 +104,8 @@ _NAMESPACE = "black"
 #: Below this many lines to format, starting worker processes costs more than it saves.
 _POOL_MIN_LINES = 3000
 _BATCH_LINES = 400
+#: What one call of black costs beyond its lines, in lines (measured: ~15 ms a call).
+_LINES_PER_CALL = 25
 _MAX_WORKERS = 4
 _UNSAFE = ("\r", "\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\0")
 _DIRECTIVES = ("fmt:", "fmt :", "yapf:")
@@ -384,7 +400,7 @@ def _batches(chunks: Sequence[str]) -> list[list[int]]:
             batches.append([])
             size = 0
         batches[-1].append(index)
-        size += chunk.count("\n") + 1
+        size += chunk.count("\n") + _LINES_PER_CALL
     return batches
 
 
@@ -407,7 +423,8 @@ def _format_parallel(chunks: Sequence[str], style: Style, workers: int) -> list[
 def _format_all(chunks: Sequence[str], style: Style) -> list[tuple[bool, str]]:
     if not chunks:
         return []
-    lines = sum(chunk.count("\n") for chunk in chunks)
+    # black's own start per unit costs about as much as formatting a couple dozen lines
+    lines = sum(chunk.count("\n") for chunk in chunks) + _LINES_PER_CALL * len(chunks)
     workers = _worker_count()
     if (
         workers > 1
@@ -429,8 +446,12 @@ def format_modules(
     cache: Cache | None,
     *,
     formatter: Callable[[Sequence[str], Style], list[tuple[bool, str]]] = _format_all,
+    trust_settled: bool = False,
 ) -> dict[str, str]:
     """Black output of every module in ``sources`` (name -> text); raises :class:`FormatError`.
+
+    ``trust_settled``: the sources are our templates' output, in black's style but for long
+    lines; take the fast path of the module docstring.
 
     Equal to ``black.format_str(text, mode=style.mode())`` for each module (see the module
     docstring); ``formatter`` formats the units (chunks, wrapped class members) the cache does not
@@ -446,26 +467,53 @@ def format_modules(
             out[name] = whole
         else:
             split[name] = [_units(pieces) for pieces in split_module(text)]
+    from ._settle import Statements, long_statements, put_back, settled
+
     done: dict[str, str] = {}  # unit text -> formatted
     keys: dict[str, str] = {}
     missing: list[str] = []
+    plans: dict[str, Statements] = {}  # units formatted statement by statement
+
+    def want(unit: str) -> None:
+        if unit in done or unit in keys:
+            return
+        key = keys[unit] = _key(unit, style, version)
+        hit = _cached_text(cache, key)
+        if hit is not None:
+            done[unit] = hit
+        else:
+            missing.append(unit)
+
     for chunks in split.values():
         for units in chunks:
             for unit in units:
                 if unit in done or unit in keys:
                     continue
-                key = keys[unit] = _key(unit, style, version)
-                hit = _cached_text(cache, key)
-                if hit is not None:
-                    done[unit] = hit
-                else:
-                    missing.append(unit)
+                if trust_settled:
+                    fast = settled(unit, style)
+                    if fast is not None:
+                        done[unit] = fast
+                        continue
+                    plan = long_statements(unit, style)
+                    if plan is not None:
+                        plans[unit] = plan
+                        for piece in plan.pieces.values():
+                            want(piece.source)
+                        continue
+                want(unit)
     for unit, (ok, text) in zip(missing, formatter(missing, style), strict=True):
         if not ok:
             continue  # reported below, by black on the whole module
         done[unit] = text
         if cache is not None:
             cache.put(_NAMESPACE, keys[unit], text.encode("utf-8"))
+    for unit, plan in plans.items():
+        assembled = put_back(unit, plan, done)
+        if assembled is None:  # black refused or reshaped a statement: the whole unit, then
+            ok, assembled = _black(unit, style.mode())
+            if not ok:
+                continue  # reported below, by black on the whole module
+        done[unit] = assembled
     for name, chunks in split.items():
         joined = [_join_members(units, done) for units in chunks]
         if any(text is None for text in joined):

@@ -131,6 +131,18 @@ def _escape_text(text: str) -> str:
     return "".join(_escape_char(c) for c in text)
 
 
+def _string_literal(text: str) -> str:
+    """A string literal in the quotes black would choose: double, unless single quotes need
+    fewer backslashes (a text with ``"`` and no ``'``), so black has nothing to change."""
+    double = _escape_text(text)
+    if '"' not in text:
+        return f'"{double}"'
+    single = "".join("\\'" if c == "'" else '"' if c == '"' else _escape_char(c) for c in text)
+    if single.count("\\") < double.count("\\"):
+        return f"'{single}'"
+    return f'"{double}"'
+
+
 def py_literal(value: object) -> Code:
     """A Python literal of a JSON-like value (str, int, float, bool, None, list, dict)."""
     if isinstance(value, Code):
@@ -144,7 +156,7 @@ def py_literal(value: object) -> Code:
             return Code(f'float("{value}")')
         return Code(repr(value))
     if isinstance(value, str):
-        return Code(f'"{_escape_text(value)}"')
+        return Code(_string_literal(value))
     if isinstance(value, (list, tuple)):
         items = ", ".join(py_literal(v) for v in value)
         if isinstance(value, tuple):
@@ -303,8 +315,10 @@ def _docstring(blocks: tuple[Block, ...], indent: int) -> Code:
     width = LINE_LENGTH - indent
     lines = _docstring_lines(blocks, width, '"""')
     if len(lines) == 1:
-        if _width(lines[0]) + 6 <= width:
-            return Code(f'"""{lines[0]}"""')
+        # black pads a one-line docstring that ends with a quote (``\"``) with one space
+        line = f"{lines[0]} " if lines[0].endswith('"') else lines[0]
+        if _width(line) + 6 <= width:
+            return Code(f'"""{line}"""')
         lines = _docstring_lines(blocks, width, '""""""')
     pad = " " * indent
     body = "\n".join(f"{pad}{line}" if line else "" for line in lines[1:])
@@ -693,13 +707,44 @@ def prepare_doc(op: ir.Operation) -> list[Block]:
 # -- README examples ----------------------------------------------------------------------------
 
 
+#: An upload argument's example value in the README: bytes, shown as ``b"..."``.
+_FILE_EXAMPLE = Code('b"..."')
+
+
+def _example_literal(value: object) -> str:
+    return value if isinstance(value, Code) else py_literal(value)
+
+
+def _element(prefix: str, value: object, indent: int, suffix: str) -> list[str]:
+    """``prefix`` + the literal of ``value`` + ``suffix`` at ``indent``: on one line when it fits,
+    else a non-empty dict or list exploded one item per line with a trailing comma (black keeps
+    that form as it is, so no formatter has to run)."""
+    pad = " " * indent
+    line = f"{pad}{prefix}{_example_literal(value)}{suffix}"
+    if _width(line) <= LINE_LENGTH or not isinstance(value, (Mapping, list)) or not value:
+        return [line]
+    items: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            items += _element(f"{py_literal(str(key))}: ", item, indent + 4, ",")
+        opening, closing = "{", "}"
+    else:
+        for item in value:
+            items += _element("", item, indent + 4, ",")
+        opening, closing = "[", "]"
+    return [f"{pad}{prefix}{opening}", *items, f"{pad}{closing}{suffix}"]
+
+
 def example_call(op: ir.Operation, client: str = "client", cache: Cache | None = None) -> str:
-    """``client.op(arg=value, ...)`` from the spec's examples (nested objects as plain dicts)."""
-    args: list[str] = []
+    """``client.op(arg=value, ...)`` from the spec's examples (nested objects as plain dicts):
+    one line when it fits, else one argument per line, a dict or list exploded only where its
+    line does not fit. Still formatted like every module (:mod:`._format`), which then finds
+    nothing to do unless a single value is too long for its line."""
+    args: list[tuple[str, object]] = []
     body = op.request_example if isinstance(op.request_example, Mapping) else {}
     for p in op.parameters:
         if p.location == "file":
-            args.append(f"{p.name}=b'...'")
+            args.append((p.name, _FILE_EXAMPLE))
             continue
         if p.location in ("path", "query"):
             if p.example is None and not p.required:
@@ -709,10 +754,16 @@ def example_call(op: ir.Operation, client: str = "client", cache: Cache | None =
             value = body[p.wire_name]
         else:
             continue
-        args.append(f"{p.name}={py_literal(value)}")
+        args.append((p.name, value))
     target = "result = " if op.response_model or op.response_bytes else ""
-    code = f"{target}{client}.{op.name}({', '.join(args)})\n"
-    return _format_python({"README example": code}, cache)["README example"]
+    one = ", ".join(f"{name}={_example_literal(value)}" for name, value in args)
+    code = f"{target}{client}.{op.name}({one})"
+    if _width(code) > LINE_LENGTH:
+        lines = [f"{target}{client}.{op.name}("]
+        for name, value in args:
+            lines += _element(f"{name}=", value, 4, ",")
+        code = "\n".join([*lines, ")"])
+    return _format_python({"README example": code + "\n"}, cache)["README example"]
 
 
 # -- the package --------------------------------------------------------------------------------
@@ -808,7 +859,7 @@ def _environment(root: Path, cache: Cache | None = None) -> jinja2.Environment:
 def _format_python(sources: Mapping[str, str], cache: Cache | None) -> dict[str, str]:
     """Black output of each module (name -> text), chunked and memoized (see :mod:`._format`)."""
     try:
-        return format_modules(sources, STYLE, cache)
+        return format_modules(sources, STYLE, cache, trust_settled=True)
     except FormatError as exc:
         raise RenderError(f"rendered {exc.name} is not valid Python: {exc.detail}") from exc
 

@@ -4,9 +4,9 @@
 
 Copy ``k`` of ``specs/<op>.yaml`` becomes ``<op>_c<k>.yaml`` with the operationId ``<op>_c<k>``,
 the path ``/<first segment>/c<k>/...`` and every schema of its ``components.schemas`` renamed
-``<Name>C<k>`` (definitions and the local ``$ref``s to them); ``common.yaml`` is shared, as in
-``specs/``. The renaming is textual, so the copies keep the hand-written layout (and the
-loader's work per file stays what it is for a real spec).
+``<Name>C<k>`` (definitions and the local ``$ref``s to them); ``common.yaml`` and the callback
+specs (``webhooks`` only) are shared, as in ``specs/``. The renaming is textual, so the copies
+keep the hand-written layout (and the loader's work per file stays what it is for a real spec).
 
 ``--bundle`` also writes the same API as one self-contained document (every ``$ref`` local),
 which is what single-file generators such as openapi-python-client read.
@@ -27,8 +27,19 @@ SPECS = Path(__file__).resolve().parents[2] / "specs"
 COMMON = "common.yaml"
 
 
+def _has_paths(path: Path) -> bool:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and "paths" in data
+
+
 def _operation_files(specs: Path) -> list[Path]:
-    return sorted(p for p in specs.glob("*.yaml") if p.name != COMMON)
+    """The files with an operation (callback specs, which have only ``webhooks``, are not)."""
+    return sorted(p for p in specs.glob("*.yaml") if p.name != COMMON and _has_paths(p))
+
+
+def _other_files(specs: Path) -> list[Path]:
+    """Spec files copied once as they are (callbacks): neither common.yaml nor operations."""
+    return sorted(p for p in specs.glob("*.yaml") if p.name != COMMON and not _has_paths(p))
 
 
 def _schema_names(text: str) -> list[str]:
@@ -63,6 +74,8 @@ def write_copies(specs: Path, out: Path, copies: int) -> list[Path]:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     shutil.copyfile(specs / COMMON, out / COMMON)
+    for other in _other_files(specs):
+        shutil.copyfile(other, out / other.name)
     written = []
     for source in _operation_files(specs):
         text = source.read_text(encoding="utf-8")

@@ -4,11 +4,12 @@ Each example writes a spec set whose descriptions, titles, examples, enum values
 and property names hold quotes, triple quotes, backslashes, newlines, Jinja syntax, NUL and other
 control characters, bidi controls, emoji and very long runs (:mod:`.specgen`), then runs
 load -> validate -> build_ir -> render -> write into a temporary folder and imports the result
-under a package name of its own. The package must compile and import; every module must hold
-exactly the definitions the spec calls for (nothing broke out of a string); every string must come
-back exactly (enum values, wire names, examples, the path; descriptions in the docstrings, up to
-re-flowed whitespace); no generated file may carry a raw control or bidi character; and nothing may
-be written outside the output folder.
+under a package name of its own. Every generated module must be exactly black's output of itself
+(the formatter runs black only on long lines: :mod:`wechatpay_codegen._settle`). The package must
+compile and import; every module must hold exactly the definitions the spec calls for (nothing
+broke out of a string); every string must come back exactly (enum values, wire names, examples,
+the path; descriptions in the docstrings, up to re-flowed whitespace); no generated file may carry
+a raw control or bidi character; and nothing may be written outside the output folder.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import black
 from hypothesis import given
 from hypothesis import strategies as st
 from wechatpay_codegen.generate import generate_files
+from wechatpay_codegen.render import STYLE
 from wechatpay_codegen.writer import read_tree, write_tree
 
 from .hostile import to_yaml
@@ -236,6 +239,10 @@ def test_hostile_spec_text_round_trips_exactly(spec: FuzzSpec) -> None:
         package = f"fuzzpkg_{os.getpid()}_{next(_PACKAGES)}"
         files = generate_files(root / "specs", package)
         assert set(files) == expected_paths(package)
+        for name, content in files.items():  # the formatter's fast path: still black's output
+            if name.endswith(".py") and "/_runtime/" not in name:
+                text = content.decode("utf-8")
+                assert black.format_str(text, mode=STYLE.mode()) == text, name
         write_tree(files, root / "out")
         after = tree(root)
         outside = {k: v for k, v in after.items() if not k.startswith("out/")}
