@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import io
 import keyword
+import re
 import tokenize
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from ._format import Style, _is_docstring, _safe, _statements
 
 __all__ = ["Statements", "long_statements", "put_back", "settled"]
+
+_EMPTY_EXPLODED = re.compile(r"[(\[{][ ]*\n[ \n]*[)\]}]")
 
 
 def _width_bound(line: str) -> int:
@@ -54,6 +57,7 @@ def _plain(unit: str) -> bool:
         and "\t" not in unit
         and "\\\n" not in unit
         and "\n\n\n\n" not in unit.rstrip("\n")
+        and not _EMPTY_EXPLODED.search(unit)  # ``f(\n)``: black joins an empty bracket
     )
 
 
