@@ -267,3 +267,31 @@ def test_a_callback_signed_with_another_key_names_its_serial(
     with wp.WeChatPayClient(**config, wechatpay_public_keys={serial: other.public_key()}) as both:
         parsed = both.parse_notification(headers=callback.header_dict(), body=callback.body)
         assert parsed.event_type == event
+
+
+def test_in_certificate_mode_callbacks_are_signed_by_the_current_certificate(
+    specs: SpecSet, tmp_path: Path
+) -> None:
+    event = _events(specs)[0]
+    with Sandbox(specs, keys_dir=tmp_path / "keys") as sandbox:
+        serial = sandbox.use_platform_certificates()
+        callback = sandbox.callback(event)
+        assert callback.header_dict()["Wechatpay-Serial"] == serial
+        with wp.WeChatPayClient(**sandbox.merchant_config(verification="certificate")) as client:
+            client.refresh_certificates()
+            assert (
+                client.parse_notification(
+                    headers=callback.header_dict(), body=callback.body
+                ).event_type
+                == event
+            )
+            rotated = sandbox.rotate_platform_certificate()
+            after = sandbox.callback(event)
+            assert after.header_dict()["Wechatpay-Serial"] == rotated != serial
+            with pytest.raises(wp.SignatureVerificationError):
+                client.parse_notification(headers=after.header_dict(), body=after.body)
+            client.refresh_certificates()
+            assert (
+                client.parse_notification(headers=after.header_dict(), body=after.body).event_type
+                == event
+            )

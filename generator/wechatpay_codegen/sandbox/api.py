@@ -200,10 +200,22 @@ class Sandbox:
     ) -> Callback:
         """A callback as WeChat Pay sends it: the spec's example of ``event_type``, encrypted with
         ``keys.api_v3_key`` (``brand``: ``keys.brand_api_key``) and signed with the sandbox's
-        WeChat Pay key. ``resource`` replaces the example; ``fault`` forges it (see
+        WeChat Pay key (in certificate mode: the current platform certificate's key, and its
+        serial). ``resource`` replaces the example; ``fault`` forges it (see
         :data:`.notify.FAULTS`). Raises :class:`.notify.NotifyError` for an unknown event type."""
+        platform = self.processor.platform
+        current = platform.current if platform.enabled else None
+        signer = None
+        if current is not None and platform.sign_with == "certificate":
+            signer = (current.private_key, current.serial_no)  # certificate mode signs with it
         return build_callback(
-            self.specs, self.keys, event_type, brand=brand, fault=fault, resource=resource
+            self.specs,
+            self.keys,
+            event_type,
+            brand=brand,
+            fault=fault,
+            resource=resource,
+            signer=signer,
         )
 
     def notify(
