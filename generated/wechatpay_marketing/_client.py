@@ -19,10 +19,15 @@ from ._runtime import serde as _serde
 from ._runtime.client import AsyncAPIClient, SyncAPIClient
 from ._runtime.raw_response import APIResponse
 from ._version import __version__
-from .enums import StockStoreScope
+from .enums import BusiFavorStockType, CouponCodeMode, StockStoreScope
 from .models import (
+    BusiFavorStockEntity,
     BusifavorCouponSendResource,
     CouponDisplayInfo,
+    CouponUseRule,
+    CreateBusiFavorStockResponse,
+    CreateBusifavorStockNotifyConfig,
+    CreateBusifavorStockStockSendRule,
     DeliveryPlanChangeResource,
     ModifyBudgetResponse,
     NotifyConfig,
@@ -59,6 +64,91 @@ class WeChatPayClient(SyncAPIClient):
     def with_raw_response(self) -> WeChatPayClientWithRawResponse:
         """The same methods, each returning the verified response (with its request_id)."""
         return WeChatPayClientWithRawResponse(self)
+
+    def create_busifavor_stock(
+        self,
+        *,
+        stock_name: str,
+        belong_merchant: str,
+        goods_name: str,
+        stock_type: BusiFavorStockType | str,
+        coupon_use_rule: CouponUseRule | Mapping[str, Any],
+        stock_send_rule: CreateBusifavorStockStockSendRule | Mapping[str, Any],
+        out_request_no: str,
+        coupon_code_mode: CouponCodeMode | str,
+        comment: str | None = None,
+        notify_config: CreateBusifavorStockNotifyConfig | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> CreateBusiFavorStockResponse:
+        """创建商家券
+
+        商户可以通过该接口创建商家券。微信支付生成商家券批次后并返回商家券批次号给到商户，商户可调用
+        发券接口发放该批次商家券。本规范取页面字段表的主要字段（满减券的核销规则、发放规则、券code模
+        式、事件通知配置）。
+
+        POST /v3/marketing/busifavor/stocks
+        Merchant API: needs a client created with mchid=.
+        Rate limit: 20 requests per second.
+
+        Args:
+            stock_name: 【商家券批次名称】 批次名称，字数上限为21个，一个中文汉字/英文字母/数字均占
+                用一个字数 (at most 21 characters)
+            belong_merchant: 【批次归属商户号】 批次是归属于哪个商户 (at most 20 characters)
+            goods_name: 【适用商品范围】 用来描述批次在哪些商品可用，会显示在微信卡包中 (at most 15
+                characters)
+            stock_type: 【批次类型】 NORMAL：固定面额满减券；DISCOUNT：折扣券；EXCHANGE：换购券
+            coupon_use_rule: 【核销规则】
+            stock_send_rule: 【发放规则】 商家券批次的发放规则（与商品券页面的 StockSendRule 字段不
+                同）
+            out_request_no: 【商户请求单号】 商户创建批次凭据号（格式：商户id+日期+流水号），商户侧
+                需保持唯一性 (at most 128 characters)
+            coupon_code_mode: 【券code模式】
+            comment: 【批次备注】 仅配置商户可见，用于自定义信息 (at most 20 characters)
+            notify_config: 【事件通知配置】 商家券的事件通知配置（与商品券页面的 NotifyConfig 不同：
+                notify_appid 选填）
+            extra_headers: Extra HTTP headers for this call only.
+            max_retries: Retries for this call instead of the client's.
+            timeout: Timeout in seconds for this call instead of the client's.
+
+        Returns:
+            CreateBusiFavorStockResponse: The response.
+
+        Raises:
+            RequestValidationError: The arguments break the spec; nothing was sent.
+            BadRequestError: HTTP 400: PARAM_ERROR (参数错误); INVALID_REQUEST (HTTP 请求不符合微信
+                支付 APIv3 接口规则).
+            AuthenticationError: HTTP 401: SIGN_ERROR (验证不通过).
+            PermissionDeniedError: HTTP 403: NO_AUTH (商户无权限).
+            RateLimitError: HTTP 429: FREQUENCY_LIMITED (频率限制).
+            InternalServerError: HTTP 500: SYSTEM_ERROR (系统异常,请稍后重试).
+            APIStatusError: Any other error status.
+            SignatureVerificationError: The response failed verification; its data is not returned.
+            APIResponseValidationError: A verified response whose body is not the documented shape.
+            APIConnectionError: No response (APITimeoutError when it timed out).
+        """
+        path_params, body = _operations.prepare_create_busifavor_stock(
+            stock_name=stock_name,
+            belong_merchant=belong_merchant,
+            goods_name=goods_name,
+            stock_type=stock_type,
+            coupon_use_rule=coupon_use_rule,
+            stock_send_rule=stock_send_rule,
+            out_request_no=out_request_no,
+            coupon_code_mode=coupon_code_mode,
+            comment=comment,
+            notify_config=notify_config,
+        )
+        response = self._request(
+            _operations.CREATE_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return _serde.parse_response(CreateBusiFavorStockResponse.from_dict, response)
 
     def modify_budget(
         self,
@@ -144,6 +234,57 @@ class WeChatPayClient(SyncAPIClient):
             timeout=timeout,
         )
         return _serde.parse_response(ModifyBudgetResponse.from_dict, response)
+
+    def query_busifavor_stock(
+        self,
+        *,
+        stock_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> BusiFavorStockEntity:
+        """查询商家券详情
+
+        商户可通过该接口查询已创建的商家券批次详情信息。本规范取页面应答字段表的主要字段。
+
+        GET /v3/marketing/busifavor/stocks/{stock_id}
+        Merchant API: needs a client created with mchid=.
+        Rate limit: 100 requests per second.
+
+        Args:
+            stock_id: 【批次号】 微信为每个商家券批次分配的唯一ID (at most 20 characters)
+            extra_headers: Extra HTTP headers for this call only.
+            max_retries: Retries for this call instead of the client's.
+            timeout: Timeout in seconds for this call instead of the client's.
+
+        Returns:
+            BusiFavorStockEntity: The response.
+
+        Raises:
+            RequestValidationError: The arguments break the spec; nothing was sent.
+            BadRequestError: HTTP 400: PARAM_ERROR (参数错误); INVALID_REQUEST (HTTP 请求不符合微信
+                支付 APIv3 接口规则).
+            AuthenticationError: HTTP 401: SIGN_ERROR (验证不通过).
+            PermissionDeniedError: HTTP 403: NO_AUTH (商户无权限).
+            RateLimitError: HTTP 429: FREQUENCY_LIMITED (频率限制).
+            InternalServerError: HTTP 500: SYSTEM_ERROR (系统异常,请稍后重试).
+            APIStatusError: Any other error status.
+            SignatureVerificationError: The response failed verification; its data is not returned.
+            APIResponseValidationError: A verified response whose body is not the documented shape.
+            APIConnectionError: No response (APITimeoutError when it timed out).
+        """
+        path_params, body = _operations.prepare_query_busifavor_stock(
+            stock_id=stock_id,
+        )
+        response = self._request(
+            _operations.QUERY_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return _serde.parse_response(BusiFavorStockEntity.from_dict, response)
 
     def submit_delivery_plan(
         self,
@@ -362,6 +503,48 @@ class WeChatPayClientWithRawResponse:
     def __init__(self, client: WeChatPayClient) -> None:
         self._client = client
 
+    def create_busifavor_stock(
+        self,
+        *,
+        stock_name: str,
+        belong_merchant: str,
+        goods_name: str,
+        stock_type: BusiFavorStockType | str,
+        coupon_use_rule: CouponUseRule | Mapping[str, Any],
+        stock_send_rule: CreateBusifavorStockStockSendRule | Mapping[str, Any],
+        out_request_no: str,
+        coupon_code_mode: CouponCodeMode | str,
+        comment: str | None = None,
+        notify_config: CreateBusifavorStockNotifyConfig | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[CreateBusiFavorStockResponse]:
+        """Like WeChatPayClient.create_busifavor_stock(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_create_busifavor_stock(
+            stock_name=stock_name,
+            belong_merchant=belong_merchant,
+            goods_name=goods_name,
+            stock_type=stock_type,
+            coupon_use_rule=coupon_use_rule,
+            stock_send_rule=stock_send_rule,
+            out_request_no=out_request_no,
+            coupon_code_mode=coupon_code_mode,
+            comment=comment,
+            notify_config=notify_config,
+        )
+        response = self._client._request(
+            _operations.CREATE_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, CreateBusiFavorStockResponse.from_dict)
+
     def modify_budget(
         self,
         *,
@@ -395,6 +578,30 @@ class WeChatPayClientWithRawResponse:
             timeout=timeout,
         )
         return APIResponse(response, ModifyBudgetResponse.from_dict)
+
+    def query_busifavor_stock(
+        self,
+        *,
+        stock_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[BusiFavorStockEntity]:
+        """Like WeChatPayClient.query_busifavor_stock(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_query_busifavor_stock(
+            stock_id=stock_id,
+        )
+        response = self._client._request(
+            _operations.QUERY_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, BusiFavorStockEntity.from_dict)
 
     def submit_delivery_plan(
         self,
@@ -504,6 +711,91 @@ class AsyncWeChatPayClient(AsyncAPIClient):
         """The same methods, each returning the verified response (with its request_id)."""
         return AsyncWeChatPayClientWithRawResponse(self)
 
+    async def create_busifavor_stock(
+        self,
+        *,
+        stock_name: str,
+        belong_merchant: str,
+        goods_name: str,
+        stock_type: BusiFavorStockType | str,
+        coupon_use_rule: CouponUseRule | Mapping[str, Any],
+        stock_send_rule: CreateBusifavorStockStockSendRule | Mapping[str, Any],
+        out_request_no: str,
+        coupon_code_mode: CouponCodeMode | str,
+        comment: str | None = None,
+        notify_config: CreateBusifavorStockNotifyConfig | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> CreateBusiFavorStockResponse:
+        """创建商家券
+
+        商户可以通过该接口创建商家券。微信支付生成商家券批次后并返回商家券批次号给到商户，商户可调用
+        发券接口发放该批次商家券。本规范取页面字段表的主要字段（满减券的核销规则、发放规则、券code模
+        式、事件通知配置）。
+
+        POST /v3/marketing/busifavor/stocks
+        Merchant API: needs a client created with mchid=.
+        Rate limit: 20 requests per second.
+
+        Args:
+            stock_name: 【商家券批次名称】 批次名称，字数上限为21个，一个中文汉字/英文字母/数字均占
+                用一个字数 (at most 21 characters)
+            belong_merchant: 【批次归属商户号】 批次是归属于哪个商户 (at most 20 characters)
+            goods_name: 【适用商品范围】 用来描述批次在哪些商品可用，会显示在微信卡包中 (at most 15
+                characters)
+            stock_type: 【批次类型】 NORMAL：固定面额满减券；DISCOUNT：折扣券；EXCHANGE：换购券
+            coupon_use_rule: 【核销规则】
+            stock_send_rule: 【发放规则】 商家券批次的发放规则（与商品券页面的 StockSendRule 字段不
+                同）
+            out_request_no: 【商户请求单号】 商户创建批次凭据号（格式：商户id+日期+流水号），商户侧
+                需保持唯一性 (at most 128 characters)
+            coupon_code_mode: 【券code模式】
+            comment: 【批次备注】 仅配置商户可见，用于自定义信息 (at most 20 characters)
+            notify_config: 【事件通知配置】 商家券的事件通知配置（与商品券页面的 NotifyConfig 不同：
+                notify_appid 选填）
+            extra_headers: Extra HTTP headers for this call only.
+            max_retries: Retries for this call instead of the client's.
+            timeout: Timeout in seconds for this call instead of the client's.
+
+        Returns:
+            CreateBusiFavorStockResponse: The response.
+
+        Raises:
+            RequestValidationError: The arguments break the spec; nothing was sent.
+            BadRequestError: HTTP 400: PARAM_ERROR (参数错误); INVALID_REQUEST (HTTP 请求不符合微信
+                支付 APIv3 接口规则).
+            AuthenticationError: HTTP 401: SIGN_ERROR (验证不通过).
+            PermissionDeniedError: HTTP 403: NO_AUTH (商户无权限).
+            RateLimitError: HTTP 429: FREQUENCY_LIMITED (频率限制).
+            InternalServerError: HTTP 500: SYSTEM_ERROR (系统异常,请稍后重试).
+            APIStatusError: Any other error status.
+            SignatureVerificationError: The response failed verification; its data is not returned.
+            APIResponseValidationError: A verified response whose body is not the documented shape.
+            APIConnectionError: No response (APITimeoutError when it timed out).
+        """
+        path_params, body = _operations.prepare_create_busifavor_stock(
+            stock_name=stock_name,
+            belong_merchant=belong_merchant,
+            goods_name=goods_name,
+            stock_type=stock_type,
+            coupon_use_rule=coupon_use_rule,
+            stock_send_rule=stock_send_rule,
+            out_request_no=out_request_no,
+            coupon_code_mode=coupon_code_mode,
+            comment=comment,
+            notify_config=notify_config,
+        )
+        response = await self._request(
+            _operations.CREATE_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return _serde.parse_response(CreateBusiFavorStockResponse.from_dict, response)
+
     async def modify_budget(
         self,
         *,
@@ -588,6 +880,57 @@ class AsyncWeChatPayClient(AsyncAPIClient):
             timeout=timeout,
         )
         return _serde.parse_response(ModifyBudgetResponse.from_dict, response)
+
+    async def query_busifavor_stock(
+        self,
+        *,
+        stock_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> BusiFavorStockEntity:
+        """查询商家券详情
+
+        商户可通过该接口查询已创建的商家券批次详情信息。本规范取页面应答字段表的主要字段。
+
+        GET /v3/marketing/busifavor/stocks/{stock_id}
+        Merchant API: needs a client created with mchid=.
+        Rate limit: 100 requests per second.
+
+        Args:
+            stock_id: 【批次号】 微信为每个商家券批次分配的唯一ID (at most 20 characters)
+            extra_headers: Extra HTTP headers for this call only.
+            max_retries: Retries for this call instead of the client's.
+            timeout: Timeout in seconds for this call instead of the client's.
+
+        Returns:
+            BusiFavorStockEntity: The response.
+
+        Raises:
+            RequestValidationError: The arguments break the spec; nothing was sent.
+            BadRequestError: HTTP 400: PARAM_ERROR (参数错误); INVALID_REQUEST (HTTP 请求不符合微信
+                支付 APIv3 接口规则).
+            AuthenticationError: HTTP 401: SIGN_ERROR (验证不通过).
+            PermissionDeniedError: HTTP 403: NO_AUTH (商户无权限).
+            RateLimitError: HTTP 429: FREQUENCY_LIMITED (频率限制).
+            InternalServerError: HTTP 500: SYSTEM_ERROR (系统异常,请稍后重试).
+            APIStatusError: Any other error status.
+            SignatureVerificationError: The response failed verification; its data is not returned.
+            APIResponseValidationError: A verified response whose body is not the documented shape.
+            APIConnectionError: No response (APITimeoutError when it timed out).
+        """
+        path_params, body = _operations.prepare_query_busifavor_stock(
+            stock_id=stock_id,
+        )
+        response = await self._request(
+            _operations.QUERY_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return _serde.parse_response(BusiFavorStockEntity.from_dict, response)
 
     async def submit_delivery_plan(
         self,
@@ -806,6 +1149,48 @@ class AsyncWeChatPayClientWithRawResponse:
     def __init__(self, client: AsyncWeChatPayClient) -> None:
         self._client = client
 
+    async def create_busifavor_stock(
+        self,
+        *,
+        stock_name: str,
+        belong_merchant: str,
+        goods_name: str,
+        stock_type: BusiFavorStockType | str,
+        coupon_use_rule: CouponUseRule | Mapping[str, Any],
+        stock_send_rule: CreateBusifavorStockStockSendRule | Mapping[str, Any],
+        out_request_no: str,
+        coupon_code_mode: CouponCodeMode | str,
+        comment: str | None = None,
+        notify_config: CreateBusifavorStockNotifyConfig | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[CreateBusiFavorStockResponse]:
+        """Like AsyncWeChatPayClient.create_busifavor_stock(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_create_busifavor_stock(
+            stock_name=stock_name,
+            belong_merchant=belong_merchant,
+            goods_name=goods_name,
+            stock_type=stock_type,
+            coupon_use_rule=coupon_use_rule,
+            stock_send_rule=stock_send_rule,
+            out_request_no=out_request_no,
+            coupon_code_mode=coupon_code_mode,
+            comment=comment,
+            notify_config=notify_config,
+        )
+        response = await self._client._request(
+            _operations.CREATE_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, CreateBusiFavorStockResponse.from_dict)
+
     async def modify_budget(
         self,
         *,
@@ -839,6 +1224,30 @@ class AsyncWeChatPayClientWithRawResponse:
             timeout=timeout,
         )
         return APIResponse(response, ModifyBudgetResponse.from_dict)
+
+    async def query_busifavor_stock(
+        self,
+        *,
+        stock_id: str,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse[BusiFavorStockEntity]:
+        """Like AsyncWeChatPayClient.query_busifavor_stock(), but returns the verified response
+        (status_code, headers, request_id, content); parse() gives what the plain method returns.
+        """
+        path_params, body = _operations.prepare_query_busifavor_stock(
+            stock_id=stock_id,
+        )
+        response = await self._client._request(
+            _operations.QUERY_BUSIFAVOR_STOCK,
+            path_params=path_params,
+            body=body,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        return APIResponse(response, BusiFavorStockEntity.from_dict)
 
     async def submit_delivery_plan(
         self,

@@ -16,12 +16,29 @@ from ._runtime import serde as _serde
 from ._runtime import validation as _v
 from ._runtime.client import Operation
 from ._validators import (
+    validate_create_busi_favor_stock_request,
     validate_modify_budget_request,
     validate_update_delivery_plan_request,
     validate_update_stock_bundle_request,
 )
-from .enums import StockStoreScope
-from .models import CouponDisplayInfo, NotifyConfig, PlanModifyContent, UsageRuleDisplayInfo
+from .enums import BusiFavorStockType, CouponCodeMode, StockStoreScope
+from .models import (
+    CouponDisplayInfo,
+    CouponUseRule,
+    CreateBusifavorStockNotifyConfig,
+    CreateBusifavorStockStockSendRule,
+    NotifyConfig,
+    PlanModifyContent,
+    UsageRuleDisplayInfo,
+)
+
+CREATE_BUSIFAVOR_STOCK = Operation(
+    operation_id="create_busifavor_stock",
+    method="POST",
+    path="/v3/marketing/busifavor/stocks",
+    auth_scheme="merchant",
+    has_body=True,
+)
 
 MODIFY_BUDGET = Operation(
     operation_id="modify_budget",
@@ -29,6 +46,14 @@ MODIFY_BUDGET = Operation(
     path="/v3/marketing/busifavor/stocks/{stock_id}/budget",
     auth_scheme="merchant",
     has_body=True,
+)
+
+QUERY_BUSIFAVOR_STOCK = Operation(
+    operation_id="query_busifavor_stock",
+    method="GET",
+    path="/v3/marketing/busifavor/stocks/{stock_id}",
+    auth_scheme="merchant",
+    has_body=False,
 )
 
 SUBMIT_DELIVERY_PLAN = Operation(
@@ -54,6 +79,42 @@ UPDATE_STOCK_BUNDLE = Operation(
     auth_scheme="merchant",
     has_body=True,
 )
+
+
+def prepare_create_busifavor_stock(
+    *,
+    stock_name: str,
+    belong_merchant: str,
+    goods_name: str,
+    stock_type: BusiFavorStockType | str,
+    coupon_use_rule: CouponUseRule | Mapping[str, Any],
+    stock_send_rule: CreateBusifavorStockStockSendRule | Mapping[str, Any],
+    out_request_no: str,
+    coupon_code_mode: CouponCodeMode | str,
+    comment: str | None = None,
+    notify_config: CreateBusifavorStockNotifyConfig | Mapping[str, Any] | None = None,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Path parameters and validated wire body for create_busifavor_stock.
+
+    Raises RequestValidationError naming the first field that breaks the spec.
+    """
+    body = _serde.compact(
+        {
+            "stock_name": stock_name,
+            "belong_merchant": belong_merchant,
+            "goods_name": goods_name,
+            "stock_type": stock_type,
+            "coupon_use_rule": coupon_use_rule,
+            "stock_send_rule": stock_send_rule,
+            "out_request_no": out_request_no,
+            "coupon_code_mode": coupon_code_mode,
+            "comment": comment,
+            "notify_config": notify_config,
+        }
+    )
+    validate_create_busi_favor_stock_request(body, "")
+    path_params: dict[str, str] = {}
+    return path_params, body
 
 
 def prepare_modify_budget(
@@ -84,6 +145,21 @@ def prepare_modify_budget(
         "stock_id": stock_id,
     }
     return path_params, body
+
+
+def prepare_query_busifavor_stock(
+    *,
+    stock_id: str,
+) -> tuple[dict[str, str], None]:
+    """Path parameters and validated wire body for query_busifavor_stock.
+
+    Raises RequestValidationError naming the first field that breaks the spec.
+    """
+    _v.parameter(stock_id, "stock_id", _v.string(max_length=20))
+    path_params: dict[str, str] = {
+        "stock_id": stock_id,
+    }
+    return path_params, None
 
 
 def prepare_submit_delivery_plan(

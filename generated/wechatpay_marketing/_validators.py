@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from ._runtime import validation as _v
-from .enums import CouponCodeDisplayMode, CouponUsageMethod, StockStoreScope
+from .enums import (
+    BusiFavorStockType,
+    CouponCodeDisplayMode,
+    CouponCodeMode,
+    CouponUsageMethod,
+    CouponUseMethod,
+    StockStoreScope,
+)
 
 
 def validate_coupon_available_store_info(value: Any, path: str) -> None:
@@ -30,6 +37,47 @@ def validate_coupon_display_info(value: Any, path: str) -> None:
     _v.optional(obj, "entrance_mini_program", path, validate_entrance_mini_program)
     _v.optional(obj, "entrance_official_account", path, validate_entrance_official_account)
     _v.optional(obj, "entrance_finder", path, validate_entrance_finder)
+
+
+def validate_coupon_use_rule(value: Any, path: str) -> None:
+    """Check the wire form of CouponUseRule."""
+    obj = _v.expect_object(value, path)
+    _v.required(obj, "coupon_available_time", path, validate_favor_available_time)
+    _v.optional(obj, "fixed_normal_coupon", path, validate_fixed_value_stock_msg)
+    _v.required(obj, "use_method", path, _v.enum(CouponUseMethod))
+
+
+def validate_create_busi_favor_stock_request(value: Any, path: str) -> None:
+    """Check the wire form of CreateBusiFavorStockRequest."""
+    obj = _v.expect_object(value, path)
+    _v.required(obj, "stock_name", path, _v.string(max_length=21))
+    _v.required(obj, "belong_merchant", path, _v.string(max_length=20))
+    _v.optional(obj, "comment", path, _v.string(max_length=20))
+    _v.required(obj, "goods_name", path, _v.string(max_length=15))
+    _v.required(obj, "stock_type", path, _v.enum(BusiFavorStockType))
+    _v.required(obj, "coupon_use_rule", path, validate_coupon_use_rule)
+    _v.required(obj, "stock_send_rule", path, validate_create_busifavor_stock_stock_send_rule)
+    _v.required(obj, "out_request_no", path, _v.string(max_length=128))
+    _v.required(obj, "coupon_code_mode", path, _v.enum(CouponCodeMode))
+    _v.optional(obj, "notify_config", path, validate_create_busifavor_stock_notify_config)
+
+
+def validate_create_busifavor_stock_notify_config(value: Any, path: str) -> None:
+    """Check the wire form of CreateBusifavorStockNotifyConfig."""
+    obj = _v.expect_object(value, path)
+    _v.optional(obj, "notify_appid", path, _v.string())
+
+
+def validate_create_busifavor_stock_stock_send_rule(value: Any, path: str) -> None:
+    """Check the wire form of CreateBusifavorStockStockSendRule."""
+    obj = _v.expect_object(value, path)
+    _v.required(obj, "max_coupons", path, _v.integer(minimum=1, maximum=1000000000))
+    _v.required(obj, "max_coupons_per_user", path, _v.integer(minimum=1, maximum=100))
+    _v.optional(obj, "max_coupons_by_day", path, _v.integer(minimum=1))
+    _v.optional(obj, "natural_person_limit", path, _v.boolean)
+    _v.optional(obj, "prevent_api_abuse", path, _v.boolean)
+    _v.optional(obj, "transferable", path, _v.boolean)
+    _v.optional(obj, "shareable", path, _v.boolean)
 
 
 def validate_entrance_finder(value: Any, path: str) -> None:
@@ -53,6 +101,20 @@ def validate_entrance_official_account(value: Any, path: str) -> None:
     """Check the wire form of EntranceOfficialAccount."""
     obj = _v.expect_object(value, path)
     _v.optional(obj, "appid", path, _v.string())
+
+
+def validate_favor_available_time(value: Any, path: str) -> None:
+    """Check the wire form of FavorAvailableTime."""
+    obj = _v.expect_object(value, path)
+    _v.required(obj, "available_begin_time", path, _v.date_time)
+    _v.required(obj, "available_end_time", path, _v.date_time)
+
+
+def validate_fixed_value_stock_msg(value: Any, path: str) -> None:
+    """Check the wire form of FixedValueStockMsg."""
+    obj = _v.expect_object(value, path)
+    _v.required(obj, "discount_amount", path, _v.integer(minimum=1))
+    _v.required(obj, "transaction_minimum", path, _v.integer(minimum=1))
 
 
 def validate_modify_budget_request(value: Any, path: str) -> None:

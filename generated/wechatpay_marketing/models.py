@@ -18,9 +18,13 @@ from typing import Any, ClassVar
 
 from ._runtime import serde as _serde
 from .enums import (
+    BusiFavorStockState,
+    BusiFavorStockType,
     BusifavorSendChannel,
     CouponCodeDisplayMode,
+    CouponCodeMode,
     CouponUsageMethod,
+    CouponUseMethod,
     PlanState,
     ProgressiveBundleCouponCodeMode,
     StockState,
@@ -29,12 +33,18 @@ from .enums import (
 )
 
 __all__ = [
+    "BusiFavorStockEntity",
     "BusifavorCouponSendResource",
     "BusifavorSendAttachInfo",
     "CouponAvailablePeriod",
     "CouponAvailableStoreInfo",
     "CouponCodeCountInfo",
     "CouponDisplayInfo",
+    "CouponUseRule",
+    "CreateBusiFavorStockRequest",
+    "CreateBusiFavorStockResponse",
+    "CreateBusifavorStockNotifyConfig",
+    "CreateBusifavorStockStockSendRule",
     "DeliveryPlan",
     "DeliveryPlanChangeResource",
     "DiscountCouponUsageRule",
@@ -42,6 +52,8 @@ __all__ = [
     "EntranceMiniProgram",
     "EntranceOfficialAccount",
     "ExchangeCouponUsageRule",
+    "FavorAvailableTime",
+    "FixedValueStockMsg",
     "FixedWeekPeriod",
     "ModifyBudgetRequest",
     "ModifyBudgetResponse",
@@ -62,6 +74,83 @@ __all__ = [
     "UpdateStockBundleRequest",
     "UsageRuleDisplayInfo",
 ]
+
+
+@dataclasses.dataclass(kw_only=True)
+class BusiFavorStockEntity:
+    """The BusiFavorStockEntity object."""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "stock_name",
+            "belong_merchant",
+            "stock_id",
+            "stock_type",
+            "stock_state",
+            "stock_send_rule",
+            "notify_config",
+        }
+    )
+
+    stock_name: str
+    """【商家券批次名称】 批次名称"""
+    belong_merchant: str
+    """【批次归属商户号】"""
+    stock_id: str
+    """【批次号】"""
+    stock_type: BusiFavorStockType | str
+    """【批次类型】 NORMAL：固定面额满减券；DISCOUNT：折扣券；EXCHANGE：换购券"""
+    stock_state: BusiFavorStockState | str
+    """【批次状态】 UNAUDIT：审核中；RUNNING：运行中；STOPED：已停止；PAUSED：暂停发放"""
+    stock_send_rule: CreateBusifavorStockStockSendRule
+    """【发放规则】 商家券批次的发放规则（与商品券页面的 StockSendRule 字段不同）"""
+    notify_config: CreateBusifavorStockNotifyConfig | None = None
+    """【事件通知配置】 商家券的事件通知配置（与商品券页面的 NotifyConfig 不同：notify_appid 选填
+    ）
+    """
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["stock_name"] = self.stock_name
+        data["belong_merchant"] = self.belong_merchant
+        data["stock_id"] = self.stock_id
+        data["stock_type"] = _serde.enum_value(self.stock_type)
+        data["stock_state"] = _serde.enum_value(self.stock_state)
+        data["stock_send_rule"] = self.stock_send_rule.to_dict()
+        if self.notify_config is not None:
+            data["notify_config"] = self.notify_config.to_dict()
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> BusiFavorStockEntity:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            stock_name=_serde.required(obj, "stock_name", path, _serde.parse_str),
+            belong_merchant=_serde.required(obj, "belong_merchant", path, _serde.parse_str),
+            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            stock_type=_serde.required(
+                obj, "stock_type", path, _serde.enum_parser(BusiFavorStockType)
+            ),
+            stock_state=_serde.required(
+                obj, "stock_state", path, _serde.enum_parser(BusiFavorStockState)
+            ),
+            stock_send_rule=_serde.required(
+                obj, "stock_send_rule", path, CreateBusifavorStockStockSendRule.from_dict
+            ),
+            notify_config=_serde.optional(
+                obj, "notify_config", path, CreateBusifavorStockNotifyConfig.from_dict
+            ),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -460,6 +549,302 @@ class CouponDisplayInfo:
 
 
 @dataclasses.dataclass(kw_only=True)
+class CouponUseRule:
+    """【核销规则】"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"coupon_available_time", "fixed_normal_coupon", "use_method"}
+    )
+
+    coupon_available_time: FavorAvailableTime
+    """【券可核销时间】"""
+    fixed_normal_coupon: FixedValueStockMsg | None = None
+    """【固定面额满减券使用规则】 stock_type 为 NORMAL 时必填"""
+    use_method: CouponUseMethod | str
+    """【核销方式】"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["coupon_available_time"] = self.coupon_available_time.to_dict()
+        if self.fixed_normal_coupon is not None:
+            data["fixed_normal_coupon"] = self.fixed_normal_coupon.to_dict()
+        data["use_method"] = _serde.enum_value(self.use_method)
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> CouponUseRule:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            coupon_available_time=_serde.required(
+                obj, "coupon_available_time", path, FavorAvailableTime.from_dict
+            ),
+            fixed_normal_coupon=_serde.optional(
+                obj, "fixed_normal_coupon", path, FixedValueStockMsg.from_dict
+            ),
+            use_method=_serde.required(
+                obj, "use_method", path, _serde.enum_parser(CouponUseMethod)
+            ),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class CreateBusiFavorStockRequest:
+    """The CreateBusiFavorStockRequest object."""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "stock_name",
+            "belong_merchant",
+            "comment",
+            "goods_name",
+            "stock_type",
+            "coupon_use_rule",
+            "stock_send_rule",
+            "out_request_no",
+            "coupon_code_mode",
+            "notify_config",
+        }
+    )
+
+    stock_name: str
+    """【商家券批次名称】 批次名称，字数上限为21个，一个中文汉字/英文字母/数字均占用一个字数 (at
+    most 21 characters)
+    """
+    belong_merchant: str
+    """【批次归属商户号】 批次是归属于哪个商户 (at most 20 characters)"""
+    comment: str | None = None
+    """【批次备注】 仅配置商户可见，用于自定义信息 (at most 20 characters)"""
+    goods_name: str
+    """【适用商品范围】 用来描述批次在哪些商品可用，会显示在微信卡包中 (at most 15 characters)"""
+    stock_type: BusiFavorStockType | str
+    """【批次类型】 NORMAL：固定面额满减券；DISCOUNT：折扣券；EXCHANGE：换购券"""
+    coupon_use_rule: CouponUseRule
+    """【核销规则】"""
+    stock_send_rule: CreateBusifavorStockStockSendRule
+    """【发放规则】 商家券批次的发放规则（与商品券页面的 StockSendRule 字段不同）"""
+    out_request_no: str
+    """【商户请求单号】 商户创建批次凭据号（格式：商户id+日期+流水号），商户侧需保持唯一性 (at most
+    128 characters)
+    """
+    coupon_code_mode: CouponCodeMode | str
+    """【券code模式】"""
+    notify_config: CreateBusifavorStockNotifyConfig | None = None
+    """【事件通知配置】 商家券的事件通知配置（与商品券页面的 NotifyConfig 不同：notify_appid 选填
+    ）
+    """
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["stock_name"] = self.stock_name
+        data["belong_merchant"] = self.belong_merchant
+        if self.comment is not None:
+            data["comment"] = self.comment
+        data["goods_name"] = self.goods_name
+        data["stock_type"] = _serde.enum_value(self.stock_type)
+        data["coupon_use_rule"] = self.coupon_use_rule.to_dict()
+        data["stock_send_rule"] = self.stock_send_rule.to_dict()
+        data["out_request_no"] = self.out_request_no
+        data["coupon_code_mode"] = _serde.enum_value(self.coupon_code_mode)
+        if self.notify_config is not None:
+            data["notify_config"] = self.notify_config.to_dict()
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> CreateBusiFavorStockRequest:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            stock_name=_serde.required(obj, "stock_name", path, _serde.parse_str),
+            belong_merchant=_serde.required(obj, "belong_merchant", path, _serde.parse_str),
+            comment=_serde.optional(obj, "comment", path, _serde.parse_str),
+            goods_name=_serde.required(obj, "goods_name", path, _serde.parse_str),
+            stock_type=_serde.required(
+                obj, "stock_type", path, _serde.enum_parser(BusiFavorStockType)
+            ),
+            coupon_use_rule=_serde.required(obj, "coupon_use_rule", path, CouponUseRule.from_dict),
+            stock_send_rule=_serde.required(
+                obj, "stock_send_rule", path, CreateBusifavorStockStockSendRule.from_dict
+            ),
+            out_request_no=_serde.required(obj, "out_request_no", path, _serde.parse_str),
+            coupon_code_mode=_serde.required(
+                obj, "coupon_code_mode", path, _serde.enum_parser(CouponCodeMode)
+            ),
+            notify_config=_serde.optional(
+                obj, "notify_config", path, CreateBusifavorStockNotifyConfig.from_dict
+            ),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class CreateBusiFavorStockResponse:
+    """The CreateBusiFavorStockResponse object."""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset({"stock_id", "create_time"})
+
+    stock_id: str
+    """【批次号】 微信为每个商家券批次分配的唯一ID"""
+    create_time: datetime | str
+    """【创建时间】 (RFC 3339 date-time)"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["stock_id"] = self.stock_id
+        data["create_time"] = _serde.format_datetime(self.create_time)
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> CreateBusiFavorStockResponse:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            create_time=_serde.required(obj, "create_time", path, _serde.parse_datetime),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class CreateBusifavorStockNotifyConfig:
+    """【事件通知配置】 商家券的事件通知配置（与商品券页面的 NotifyConfig 不同：notify_appid 选填
+    ）
+    """
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset({"notify_appid"})
+
+    notify_appid: str | None = None
+    """【事件通知appid】 用于回调通知时，计算返回操作用户的openid（诸如领券用户），支持小程序或公众
+    号的APPID；选填
+    """
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        if self.notify_appid is not None:
+            data["notify_appid"] = self.notify_appid
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> CreateBusifavorStockNotifyConfig:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            notify_appid=_serde.optional(obj, "notify_appid", path, _serde.parse_str),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class CreateBusifavorStockStockSendRule:
+    """【发放规则】 商家券批次的发放规则（与商品券页面的 StockSendRule 字段不同）"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "max_coupons",
+            "max_coupons_per_user",
+            "max_coupons_by_day",
+            "natural_person_limit",
+            "prevent_api_abuse",
+            "transferable",
+            "shareable",
+        }
+    )
+
+    max_coupons: int
+    """【批次最大发放个数】 批次最多可发放的券数量 (>= 1; <= 1000000000)"""
+    max_coupons_per_user: int
+    """【用户最大可领个数】 用户可领取该批次券的最大数量 (>= 1; <= 100)"""
+    max_coupons_by_day: int | None = None
+    """【单天发放上限个数】 批次单天最多可发放的券数量 (>= 1)"""
+    natural_person_limit: bool | None = None
+    """【是否开启自然人限制】 不填默认否"""
+    prevent_api_abuse: bool | None = None
+    """【可疑账号拦截】 不填默认否"""
+    transferable: bool | None = None
+    """【是否允许转赠】 不填默认否"""
+    shareable: bool | None = None
+    """【是否允许分享链接】 不填默认否"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["max_coupons"] = self.max_coupons
+        data["max_coupons_per_user"] = self.max_coupons_per_user
+        if self.max_coupons_by_day is not None:
+            data["max_coupons_by_day"] = self.max_coupons_by_day
+        if self.natural_person_limit is not None:
+            data["natural_person_limit"] = self.natural_person_limit
+        if self.prevent_api_abuse is not None:
+            data["prevent_api_abuse"] = self.prevent_api_abuse
+        if self.transferable is not None:
+            data["transferable"] = self.transferable
+        if self.shareable is not None:
+            data["shareable"] = self.shareable
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], path: str = ""
+    ) -> CreateBusifavorStockStockSendRule:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            max_coupons=_serde.required(obj, "max_coupons", path, _serde.parse_int),
+            max_coupons_per_user=_serde.required(
+                obj, "max_coupons_per_user", path, _serde.parse_int
+            ),
+            max_coupons_by_day=_serde.optional(obj, "max_coupons_by_day", path, _serde.parse_int),
+            natural_person_limit=_serde.optional(
+                obj, "natural_person_limit", path, _serde.parse_bool
+            ),
+            prevent_api_abuse=_serde.optional(obj, "prevent_api_abuse", path, _serde.parse_bool),
+            transferable=_serde.optional(obj, "transferable", path, _serde.parse_bool),
+            shareable=_serde.optional(obj, "shareable", path, _serde.parse_bool),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
 class DeliveryPlan:
     """【投放计划详情】 投放计划详情"""
 
@@ -831,6 +1216,82 @@ class ExchangeCouponUsageRule:
         model = cls(
             threshold=_serde.optional(obj, "threshold", path, _serde.parse_int),
             exchange_price=_serde.optional(obj, "exchange_price", path, _serde.parse_int),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class FavorAvailableTime:
+    """【券可核销时间】"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset({"available_begin_time", "available_end_time"})
+
+    available_begin_time: datetime | str
+    """【开始时间】 批次开始时间 (RFC 3339 date-time)"""
+    available_end_time: datetime | str
+    """【结束时间】 批次结束时间 (RFC 3339 date-time)"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["available_begin_time"] = _serde.format_datetime(self.available_begin_time)
+        data["available_end_time"] = _serde.format_datetime(self.available_end_time)
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> FavorAvailableTime:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            available_begin_time=_serde.required(
+                obj, "available_begin_time", path, _serde.parse_datetime
+            ),
+            available_end_time=_serde.required(
+                obj, "available_end_time", path, _serde.parse_datetime
+            ),
+        )
+        model._extra = _serde.unknown_fields(obj, cls._FIELDS)
+        return model
+
+
+@dataclasses.dataclass(kw_only=True)
+class FixedValueStockMsg:
+    """【固定面额满减券使用规则】 stock_type 为 NORMAL 时必填"""
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset({"discount_amount", "transaction_minimum"})
+
+    discount_amount: int
+    """【优惠金额】 单位：分 (>= 1)"""
+    transaction_minimum: int
+    """【消费门槛】 单位：分 (>= 1)"""
+    _extra: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    """Fields the server sent that this version does not know; ``to_dict()`` keeps them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: unset fields left out, unknown fields kept."""
+        data: dict[str, Any] = {}
+        data["discount_amount"] = self.discount_amount
+        data["transaction_minimum"] = self.transaction_minimum
+        return _serde.with_extra(data, self._extra)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> FixedValueStockMsg:
+        """Parse the wire JSON object; ``path`` prefixes the JSON paths in error messages.
+
+        Raises:
+            APIResponseValidationError: a field is missing or has the wrong type.
+        """
+        obj = _serde.expect_object(data, path)
+        model = cls(
+            discount_amount=_serde.required(obj, "discount_amount", path, _serde.parse_int),
+            transaction_minimum=_serde.required(obj, "transaction_minimum", path, _serde.parse_int),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
