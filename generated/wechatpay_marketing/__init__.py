@@ -33,9 +33,9 @@ from ._runtime.raw_response import APIResponse
 from ._runtime.signing import build_authorization
 from ._version import __version__
 from .enums import (
+    BusifavorSendChannel,
     BusiFavorStockState,
     BusiFavorStockType,
-    BusifavorSendChannel,
     CouponCodeDisplayMode,
     CouponCodeMode,
     CouponUsageMethod,
@@ -47,17 +47,17 @@ from .enums import (
     WeekEnum,
 )
 from .models import (
-    BusiFavorStockEntity,
     BusifavorCouponSendResource,
     BusifavorSendAttachInfo,
+    BusiFavorStockEntity,
     CouponAvailablePeriod,
     CouponAvailableStoreInfo,
     CouponCodeCountInfo,
     CouponDisplayInfo,
     CouponUseRule,
+    CreateBusifavorStockNotifyConfig,
     CreateBusiFavorStockRequest,
     CreateBusiFavorStockResponse,
-    CreateBusifavorStockNotifyConfig,
     CreateBusifavorStockStockSendRule,
     DeliveryPlan,
     DeliveryPlanChangeResource,

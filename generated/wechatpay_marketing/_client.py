@@ -21,12 +21,12 @@ from ._runtime.raw_response import APIResponse
 from ._version import __version__
 from .enums import BusiFavorStockType, CouponCodeMode, StockStoreScope
 from .models import (
-    BusiFavorStockEntity,
     BusifavorCouponSendResource,
+    BusiFavorStockEntity,
     CouponDisplayInfo,
     CouponUseRule,
-    CreateBusiFavorStockResponse,
     CreateBusifavorStockNotifyConfig,
+    CreateBusiFavorStockResponse,
     CreateBusifavorStockStockSendRule,
     DeliveryPlanChangeResource,
     ModifyBudgetResponse,

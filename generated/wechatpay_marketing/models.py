@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 from ._runtime import serde as _serde
 from .enums import (
+    BusifavorSendChannel,
     BusiFavorStockState,
     BusiFavorStockType,
-    BusifavorSendChannel,
     CouponCodeDisplayMode,
     CouponCodeMode,
     CouponUsageMethod,

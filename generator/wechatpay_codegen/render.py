@@ -769,17 +769,31 @@ def example_call(op: ir.Operation, client: str = "client", cache: Cache | None =
 # -- the package --------------------------------------------------------------------------------
 
 
-def _isort_key(name: str) -> tuple[int, str]:
-    """isort/ruff "order by type": CONSTANTS, then Classes, then everything else."""
-    if name.isupper() and len(name) > 1:
-        return (0, name)
-    if name[0].isupper():
-        return (1, name)
-    return (2, name)
+def _isort_key(name: str) -> tuple[int, list[int | str], str]:
+    """isort/ruff "order by type": CONSTANTS, then Classes, then everything else; within each,
+    case-insensitively in natural order (``Item2`` before ``Item10``), as ruff's isort sorts
+    members (``BusifavorX`` before ``BusiFavorY``)."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[0].isupper() else 2
+    natural: list[int | str] = [
+        int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name.lower())
+    ]
+    return (kind, natural, name)
 
 
 def sort_names(names: Iterable[str]) -> list[str]:
+    """Names in the order ruff's isort wants them in an import list."""
     return sorted(set(names), key=_isort_key)
+
+
+def _all_key(name: str) -> tuple[int, str]:
+    """RUF022's order for ``__all__``: by type like isort, then case-sensitively."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[0].isupper() else 2
+    return (kind, name)
+
+
+def sort_all(names: Iterable[str]) -> list[str]:
+    """Names in the order ruff wants ``__all__`` in (RUF022)."""
+    return sorted(set(names), key=_all_key)
 
 
 def _kinds(types: Iterable[ir.TypeRef]) -> set[str]:
@@ -948,9 +962,11 @@ def _context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "package": info.package,
         "clients": clients,
         "errors": sort_names(ir.RUNTIME_ERRORS),
-        "exports": sort_names(exported),
+        "exports": sort_all(exported),
         "model_names": sort_names(m.name for m in api.models),
         "enum_names": sort_names(e.name for e in api.enums),
+        "model_all": sort_all(m.name for m in api.models),
+        "enum_all": sort_all(e.name for e in api.enums),
         "models_enums": models_enums,
         "models_use_datetime": "datetime" in _kinds(model_types),
         "request_models": request_models,
