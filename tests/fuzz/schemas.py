@@ -8,6 +8,7 @@ dropped; the validation keywords are kept as written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,11 +75,25 @@ def bundle(specs: SpecSet, doc: SpecDocument, schema: Any, seen: tuple[str, ...]
 
 def component_schemas(specs: SpecSet) -> dict[str, dict[str, Any]]:
     """Every object/enum schema under ``components/schemas``, bundled, by Python class name."""
-    out: dict[str, dict[str, Any]] = {}
-    for doc in specs.documents.values():
+    # CONTRIBUTING, "Schema names": one name written differently in several files keeps its
+    # plain name in the file that sorts last; the others take their first file's stem in front.
+    by_name: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for display in sorted(specs.documents):
+        doc = specs.documents[display]
         schemas = (doc.data.get("components") or {}).get("schemas") or {}
         for name, schema in schemas.items():
-            out[class_name(name)] = bundle(specs, doc, schema)
+            by_name.setdefault(name, []).append((display, bundle(specs, doc, schema)))
+    out: dict[str, dict[str, Any]] = {}
+    for name, written in by_name.items():
+        variants: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for display, bundled in written:
+            variants.setdefault(json.dumps(bundled, sort_keys=True), []).append((display, bundled))
+        ordered = sorted(variants.values(), key=lambda group: max(d for d, _ in group))
+        for index, group in enumerate(ordered):
+            first = min(d for d, _ in group)
+            stem = Path(first).stem.title().replace("_", "")
+            scoped = name if index == len(ordered) - 1 else stem + name
+            out[class_name(scoped)] = group[0][1]
     return out
 
 
@@ -130,11 +145,12 @@ def operations(specs: SpecSet) -> Iterator[SpecOperation]:
                 media = ((body or {}).get("content") or {}).get("application/json") or {}
                 responses: dict[int, dict[str, Any] | None] = {}
                 for status, response in (op.get("responses") or {}).items():
+                    response_doc = doc  # a shared response's $refs are relative to its file
                     if "$ref" in response:
-                        _, _, response = specs.resolve(doc, response["$ref"])
+                        response_doc, _, response = specs.resolve(doc, response["$ref"])
                     content = (response.get("content") or {}).get("application/json")
                     responses[int(status)] = (
-                        bundle(specs, doc, content["schema"]) if content else None
+                        bundle(specs, response_doc, content["schema"]) if content else None
                     )
                 yield SpecOperation(
                     operation_id=op["operationId"],
