@@ -250,6 +250,8 @@ class ResponseParser:
         ):
             raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:64]!r}")
         status = int(code)
+        if status < 100:  # RFC 9110 §15: a status code is a three-digit integer from 100
+            raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:64]!r}")
         if len(lines) - 1 > MAX_FIELDS:
             raise ProtocolError(f"the response has more than {MAX_FIELDS} header fields")
         items: list[tuple[str, str]] = []

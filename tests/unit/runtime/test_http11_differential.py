@@ -170,6 +170,8 @@ def test_the_oracle_is_really_h11() -> None:
         b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n Folded: x\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX: \x00\r\nContent-Length: 2\r\n\r\n",
+        b"HTTP/1.1 000 OK\r\nContent-Length: 2\r\n\r\n",
+        b"HTTP/1.1 099 OK\r\nContent-Length: 2\r\n\r\n",
     ],
 )
 def test_framing_that_two_parsers_could_read_differently_is_refused(
