@@ -43,14 +43,44 @@ class Run:
     peak_rss_mb: float
 
 
+_MEASURED_CLI = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["PEAK_RSS_OUT"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+sys.argv[0] = "wechatpay-codegen"
+runpy.run_module("wechatpay_codegen", run_name="__main__", alter_sys=True)
+"""
+
+
+def _peak_kb(recorded: Path, fallback_kb: int) -> int:
+    """The child's own high-water mark, or wait4's figure where /proc gave none (killed)."""
+    try:
+        return int(recorded.read_text())
+    except (OSError, ValueError):
+        return fallback_kb
+
+
 def run_generate(specs: Path, out: Path, cwd: Path = REPO) -> Run:
-    """The CLI in a child process; its own peak RSS from ``wait4`` (kilobytes on Linux)."""
+    """The CLI in a child process and its own peak RSS.
+
+    The peak is the child's ``VmHWM`` read at exit: ``wait4``'s ``ru_maxrss`` also counts the
+    pages the child shared with this (large) pytest process between fork and exec.
+    """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO / "generator"), env.get("PYTHONPATH", "")) if p
     )
-    command = [sys.executable, "-m", "wechatpay_codegen", "generate"]
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+    command = [sys.executable, "-c", _MEASURED_CLI, "generate"]
+    with (
+        tempfile.TemporaryFile() as stdout,
+        tempfile.TemporaryFile() as stderr,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        env["PEAK_RSS_OUT"] = str(Path(scratch) / "peak")
         started = time.perf_counter()
         child = subprocess.Popen(
             [*command, "--specs", str(specs), "--out", str(out)],
@@ -74,7 +104,7 @@ def run_generate(specs: Path, out: Path, cwd: Path = REPO) -> Run:
             stdout.read().decode("utf-8"),
             stderr.read().decode("utf-8"),
             seconds,
-            usage.ru_maxrss / 1024,
+            _peak_kb(Path(env["PEAK_RSS_OUT"]), usage.ru_maxrss) / 1024,
         )
 
 
