@@ -186,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
         "new",
         nargs="?",
         type=Path,
-        help="the later spec folder (default: specs)",
+        help=f"the later spec folder {_config_default(DEFAULT_SPECS)}",
     )
     diff.add_argument(
         "--against",
@@ -195,7 +195,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument(
         "--current-version",
-        help="version the next one is suggested from (default: generated/pyproject.toml's)",
+        help=(
+            "version the next one is suggested from (default: the version in the output folder's"
+            " pyproject.toml, else [tool.wechatpay-codegen] version)"
+        ),
     )
     diff.add_argument(
         "--fail-on-breaking", action="store_true", help="exit 1 when any change is breaking"
@@ -291,7 +294,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_doc_check(docs=args.docs, specs=args.specs)
     if args.command == "diff":
-        from .diff import run_diff
+        from .diff import current_version, run_diff
 
         old, new = args.old, args.new
         if args.against is not None:  # one folder: compared with itself at the revision
@@ -304,12 +307,17 @@ def _run(args: argparse.Namespace) -> int:
         elif old is None:
             print("wechatpay-codegen diff: give OLD NEW, or --against REV [NEW]", file=sys.stderr)
             return 2
-        new = new if new is not None else Path("specs")
+        chosen = _settings({})
+        if chosen is None:
+            return 1
+        version = args.current_version
+        if version is None:
+            version = current_version(chosen.output) or chosen.version
         return run_diff(
             old,
-            new,
+            new if new is not None else chosen.specs,
             against=args.against,
-            version=args.current_version,
+            version=version,
             fail_on_breaking=args.fail_on_breaking,
         )
     if args.command == "sandbox" and args.sandbox_command == "notify":
@@ -333,7 +341,13 @@ def _run(args: argparse.Namespace) -> int:
         chosen = _settings({"specs": getattr(args, "specs", None)})
         if chosen is None:
             return 1
-        return run_sandbox(specs=chosen.specs, host=args.host, port=args.port, keys=args.keys)
+        return run_sandbox(
+            specs=chosen.specs,
+            host=args.host,
+            port=args.port,
+            keys=args.keys,
+            package=chosen.package,
+        )
     raise AssertionError(args.command)  # argparse rejects unknown commands first
 
 

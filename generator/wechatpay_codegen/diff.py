@@ -410,7 +410,5 @@ def run_diff(
     except Exception as exc:  # a bug of ours must not show the user a traceback
         print(internal_error("wechatpay-codegen diff", exc, ASK_WITH_SPECS), file=sys.stderr)
         return 2
-    if version is None:
-        version = current_version(Path("generated"))
     sys.stdout.write(result.markdown(version))
     return 1 if fail_on_breaking and result.breaking else 0

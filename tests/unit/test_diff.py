@@ -184,7 +184,7 @@ def test_the_command_writes_markdown_and_fails_on_breaking(
     assert "Suggested version: 1.3.0 (from 1.2.3; additions)" in capsys.readouterr().out
 
 
-def test_against_a_git_revision(new: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _commit(repo: Path) -> None:
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "t",
@@ -192,12 +192,37 @@ def test_against_a_git_revision(new: Path, capsys: pytest.CaptureFixture[str]) -
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@example.com",
     }
-    repo = new.parent
-    for args in (["init", "-q"], ["add", "new"], ["commit", "-q", "-m", "specs"]):
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "specs"]):
         subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
+
+
+def test_against_a_git_revision(new: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _commit(new.parent)
     (new / "submit_delivery_plan.yaml").unlink()
     assert main(["diff", "--against", "HEAD", str(new), "--fail-on-breaking"]) == 1
     assert "- `submit_delivery_plan`: operation removed" in capsys.readouterr().out
+
+
+def test_the_config_table_names_the_specs_and_the_current_version(
+    new: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = new.parent
+    (project / "pyproject.toml").write_text(
+        '[tool.wechatpay-codegen]\nspecs = "new"\noutput = "client"\nversion = "3.4.5"\n', "utf-8"
+    )
+    _commit(project)
+    (new / "submit_delivery_plan.yaml").unlink()
+    monkeypatch.chdir(project)
+    assert main(["diff", "--against", "HEAD"]) == 0  # NEW is the table's specs folder
+    out = capsys.readouterr().out
+    assert "- `submit_delivery_plan`: operation removed" in out
+    assert "Suggested version: 4.0.0 (from 3.4.5; breaking changes)" in out
+    (project / "client").mkdir()  # a generated package's own version wins over the table's
+    (project / "client" / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "3.6.0"\n', "utf-8"
+    )
+    assert main(["diff", "--against", "HEAD"]) == 0
+    assert "Suggested version: 4.0.0 (from 3.6.0; breaking changes)" in capsys.readouterr().out
 
 
 def test_bad_input_is_one_line_not_a_traceback(

@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 from .._report import internal_error
+from ..config import DEFAULT_PACKAGE
 from ..loader import SpecLoadError, SpecSet, load_specs
 from ..validate import validate_specs
 from ..webhooks import read_webhooks
@@ -37,8 +38,10 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def client_snippet(keys: SandboxKeys, base_url: str, *, brand: bool) -> str:
-    """Python code constructing a client for the sandbox, with paths to the key files."""
+def client_snippet(
+    keys: SandboxKeys, base_url: str, *, brand: bool, package: str = DEFAULT_PACKAGE
+) -> str:
+    """Code constructing a ``package`` client for the sandbox, with paths to the key files."""
     wechatpay_key = str(keys.path(WECHATPAY_PUBLIC_KEY_FILE))
     if brand:
         identity = f"brand_id={keys.brand_id!r}"
@@ -48,9 +51,9 @@ def client_snippet(keys: SandboxKeys, base_url: str, *, brand: bool) -> str:
         serial, key_file = keys.merchant_serial_no, str(keys.path(MERCHANT_KEY_FILE))
     return "\n".join(
         [
-            "import wechatpay_marketing",
+            f"import {package}",
             "",
-            "client = wechatpay_marketing.WeChatPayClient(",
+            f"client = {package}.WeChatPayClient(",
             f"    {identity},",
             f"    serial_no={serial!r},",
             f"    private_key={key_file!r},",
@@ -63,7 +66,7 @@ def client_snippet(keys: SandboxKeys, base_url: str, *, brand: bool) -> str:
     )
 
 
-def banner(sandbox: Sandbox) -> str:
+def banner(sandbox: Sandbox, package: str = DEFAULT_PACKAGE) -> str:
     keys = sandbox.keys
     origin = "generated" if sandbox.keys_created else "reused"
     lines = [
@@ -86,10 +89,10 @@ def banner(sandbox: Sandbox) -> str:
     lines += [
         "",
         "# merchant client (merchant operations)",
-        client_snippet(keys, sandbox.base_url, brand=False),
+        client_snippet(keys, sandbox.base_url, brand=False, package=package),
         "",
         "# brand client (brand operations)",
-        client_snippet(keys, sandbox.base_url, brand=True),
+        client_snippet(keys, sandbox.base_url, brand=True, package=package),
         "",
         "Faults on request: header X-Sandbox-Fault (e.g. '503; times=2', 'drop', 'delay=2',",
         "'bad-signature', 'not-json'). Press Ctrl-C to stop.",
@@ -112,8 +115,11 @@ def _load(specs: Path) -> SpecSet | None:
     return spec_set
 
 
-def run_sandbox(specs: Path, host: str, port: int, keys: Path) -> int:
-    """Serve until interrupted; 0 on a clean stop, 1 when it cannot start."""
+def run_sandbox(
+    specs: Path, host: str, port: int, keys: Path, package: str = DEFAULT_PACKAGE
+) -> int:
+    """Serve until interrupted; 0 on a clean stop, 1 when it cannot start. The printed
+    configuration imports ``package`` (the generated package's import name)."""
     spec_set = _load(specs)
     if spec_set is None:
         return 1
@@ -139,7 +145,7 @@ def run_sandbox(specs: Path, host: str, port: int, keys: Path) -> int:
     stop = threading.Event()
     previous = _install_handlers(stop)
     try:
-        print(banner(sandbox), flush=True)
+        print(banner(sandbox, package), flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

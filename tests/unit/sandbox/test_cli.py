@@ -80,10 +80,14 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serves_until_a_signal_then_exits_0(stop_signal: int, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
+    # the printed configuration imports the package the working folder's config table names
+    (tmp_path / "pyproject.toml").write_text('[tool.wechatpay-codegen]\npackage = "acme_pay"\n')
     process = _Process("--specs", str(FIXTURE_SPECS), "--keys", str(keys), cwd=tmp_path)
     err = ""
     try:
         banner = process.read_until("Ctrl-C")
+        assert "import acme_pay\n" in banner
+        assert "client = acme_pay.WeChatPayClient(" in banner
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner)
         assert url is not None
         assert "generated" in banner
