@@ -1,7 +1,8 @@
 """Every shape of page, end to end: the fixture corpus in ``tests/fixtures/shapes`` (twelve real
-WeChat Pay pages, written from the public SDKs' definitions) is generated into a package, checked
-with ``mypy --strict``, imported, and each operation is called against a sandbox built from the
-same specs, with the blocking and the asyncio client.
+WeChat Pay pages, written from the public SDKs' definitions) is generated into a project,
+pip-installed from it, checked with ``mypy --strict`` as installed, imported from where it was
+installed, and each operation is called against a sandbox built from the same specs, with the
+blocking and the asyncio client.
 
 Expected values come from the specs themselves: the arguments are the parameters' and the request
 body's examples, the answers are the response examples.
@@ -30,6 +31,16 @@ from wechatpay_codegen.writer import write_tree
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "shapes"
 PACKAGE = "shapes_client"
 VENV_BIN = Path(sys.executable).parent
+PIP_INSTALL = [
+    sys.executable,
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--no-deps",
+    "--no-build-isolation",
+    "--no-index",
+]
 # A small PNG-like file for the upload (the sandbox checks its SHA-256, not its pixels).
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
@@ -41,18 +52,36 @@ def specs() -> SpecSet:
 
 @pytest.fixture(scope="module")
 def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("shapes-package")
-    write_tree(generate_files(FIXTURE, PACKAGE), root)
-    sys.path.insert(0, str(root))
-    yield root
-    sys.path.remove(str(root))
+    """The corpus generated into a project and pip-installed (``--target``) from it; yields the
+    folder it was installed into, which is put on ``sys.path`` for the tests.
+
+    ``--no-build-isolation --no-index``: the build backend (hatchling) comes from the test venv,
+    so installing needs no network and costs about a second.
+    """
+    project = tmp_path_factory.mktemp("shapes-project")
+    write_tree(generate_files(FIXTURE, PACKAGE), project)
+    site = tmp_path_factory.mktemp("shapes-site")
+    installed = subprocess.run(
+        [*PIP_INSTALL, "--target", str(site), str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    sys.path.insert(0, str(site))
+    yield site
+    sys.path.remove(str(site))
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
         del sys.modules[name]
 
 
 @pytest.fixture(scope="module")
 def pkg(package_dir: Path) -> ModuleType:
-    return importlib.import_module(PACKAGE)
+    module = importlib.import_module(PACKAGE)
+    # The installed copy, not the generated project's (which is not on sys.path).
+    assert Path(module.__file__ or "").resolve().is_relative_to(package_dir.resolve())
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +176,12 @@ def test_the_corpus_covers_every_shape(specs: SpecSet) -> None:
     assert "x-wechatpay-sensitive: true" in text and "x-wechatpay-unsigned: true" in text
 
 
-def test_the_package_is_mypy_strict_clean(package_dir: Path) -> None:
+def test_the_installed_package_is_typed_and_mypy_strict_clean(package_dir: Path) -> None:
+    assert (package_dir / PACKAGE / "py.typed").is_file()
+    dist_info = [p.name for p in package_dir.glob("*.dist-info")]
+    assert len(dist_info) == 1 and dist_info[0].startswith(PACKAGE), dist_info
     result = subprocess.run(
-        [str(VENV_BIN / "mypy"), "--strict", "--no-incremental", PACKAGE],
+        [str(VENV_BIN / "mypy"), "--strict", "--no-incremental", "-p", PACKAGE],
         cwd=package_dir,
         capture_output=True,
         text=True,
@@ -291,11 +323,29 @@ def test_an_empty_file_is_refused(pkg: ModuleType, sandbox: Sandbox) -> None:
 def test_no_key_for_a_sensitive_field_is_a_configuration_error(
     pkg: ModuleType, sandbox: Sandbox
 ) -> None:
+    """A client in platform-certificate mode (the APIv3 key, no WeChat Pay public key) has no
+    key to encrypt a sensitive field with: refused before anything is sent (not even the
+    certificate download)."""
     kwargs = _arguments(_operations(_spec())["initiate_batch_transfer"])
-    with pkg.WeChatPayClient(**sandbox.merchant_config()) as client:
-        client._encryption_key = None  # what a client without a WeChat Pay public key holds
-        with pytest.raises(pkg.ConfigurationError, match="wechatpay_public_key"):
+    config = sandbox.merchant_config(verification="certificate")
+    assert "wechatpay_public_key" not in config
+    with pkg.WeChatPayClient(**config) as client:
+        assert client.verification_mode == "certificate"
+        with pytest.raises(pkg.ConfigurationError, match="wechatpay_public_key") as caught:
             client.initiate_batch_transfer(**kwargs)
+    assert kwargs["transfer_detail_list"][0]["user_name"] not in str(caught.value)
+    assert sandbox.requests == []
+
+
+async def test_no_key_for_a_sensitive_field_is_a_configuration_error_async(
+    pkg: ModuleType, sandbox: Sandbox
+) -> None:
+    kwargs = _arguments(_operations(_spec())["initiate_batch_transfer"])
+    async with pkg.AsyncWeChatPayClient(
+        **sandbox.merchant_config(verification="certificate")
+    ) as client:
+        with pytest.raises(pkg.ConfigurationError, match="wechatpay_public_key"):
+            await client.initiate_batch_transfer(**kwargs)
     assert sandbox.requests == []
 
 
