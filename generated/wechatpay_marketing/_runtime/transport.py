@@ -1,6 +1,6 @@
 """What the client core asks of a transport, and what it gets back.
 
-The retry/verify logic in ``client.py`` is written once as a generator that yields
+The retry/verify logic in ``call_flow.py`` is written once as a generator that yields
 :class:`SignAction` (receives the Authorization value), :class:`SendAction` (receives a
 :class:`RawResponse` or a :class:`TransportFailure`) and :class:`SleepAction`. The sync client runs
 a signature inline; the async one in a worker thread (see ``AsyncAPIClient``). Three transports
