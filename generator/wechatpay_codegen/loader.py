@@ -3,7 +3,7 @@
 ``load_specs`` reads every named file (a folder stands for its ``*.yaml``/``*.yml``, sorted), plus
 any file they reference relatively that lies inside the same folder tree, and raises one
 ``SpecLoadError`` listing every problem it met. It checks only what is needed to read the files
-safely; the OpenAPI rules live in ``validate.py``.
+safely; the OpenAPI rules live in ``validate.py`` and ``checks/``.
 """
 
 from __future__ import annotations

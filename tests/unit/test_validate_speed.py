@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wechatpay_codegen import validate
+from wechatpay_codegen.checks import common, examples, passes, shape
 from wechatpay_codegen.loader import SpecLoadError, load_specs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,9 +34,9 @@ def _unwrapped(value: Any) -> Any:
 
 
 def test_packaged_shape_validator_is_the_librarys() -> None:
-    packaged = validate._packaged_shape_validator()
-    known = validate._installed_version("openapi-spec-validator")
-    if known not in validate._PACKAGED_SHAPE_RELEASES:
+    packaged = shape.packaged_shape_validator()
+    known = common.installed_version("openapi-spec-validator")
+    if known not in shape.PACKAGED_SHAPE_RELEASES:
         assert packaged is None  # another release: the library builds the validator
         return
     assert packaged is not None  # the shortcut is taken where it is known to be right
@@ -44,7 +44,7 @@ def test_packaged_shape_validator_is_the_librarys() -> None:
     assert type(packaged) is type(library)
     schema = _unwrapped(library.schema)
     # types and key order too (1 and 1.0 and True are equal as Python values)
-    assert validate._fingerprint(packaged.schema) == validate._fingerprint(schema)
+    assert passes.fingerprint_of(packaged.schema) == passes.fingerprint_of(schema)
     assert packaged.format_checker == library.format_checker
 
 
@@ -52,7 +52,7 @@ def test_packaged_shape_validator_not_taken_with_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
-    assert validate._packaged_shape_validator() is None
+    assert shape.packaged_shape_validator() is None
 
 
 def _errors(validator: Any, data: Any) -> list[tuple[Any, ...]]:
@@ -69,7 +69,7 @@ def _errors(validator: Any, data: Any) -> list[tuple[Any, ...]]:
 
 
 def test_packaged_shape_validator_reports_the_same_errors() -> None:
-    packaged = validate._packaged_shape_validator()
+    packaged = shape.packaged_shape_validator()
     if packaged is None:  # another release: nothing to compare (the test above checks that)
         return
     library = _library_validator()
@@ -150,18 +150,18 @@ json_values = st.recursive(
 @given(json_values)
 @settings(max_examples=300, deadline=None)
 def test_fingerprint_is_the_digest_of_its_parts(value: Any) -> None:
-    assert validate._fingerprint(value) == _reference_fingerprint(value)
+    assert passes.fingerprint_of(value) == _reference_fingerprint(value)
 
 
 def test_fingerprint_of_the_specs_is_unchanged() -> None:
     specs = load_specs([REPO / "specs"])
     for doc in specs.documents.values():
-        assert validate._fingerprint(doc.data) == _reference_fingerprint(doc.data)
-    assert validate._fingerprint(1) != validate._fingerprint(1.0) != validate._fingerprint(True)
+        assert passes.fingerprint_of(doc.data) == _reference_fingerprint(doc.data)
+    assert passes.fingerprint_of(1) != passes.fingerprint_of(1.0) != passes.fingerprint_of(True)
 
 
 def test_example_validators_get_the_resolver_jsonschema_would_build() -> None:
-    """``_check_examples`` hands each validator the resolver jsonschema builds from the registry
+    """``check_examples`` hands each validator the resolver jsonschema builds from the registry
     (the meta-schemas combined in once instead of per example)."""
     from jsonschema import Draft202012Validator
     from referencing import Registry
@@ -174,7 +174,7 @@ def test_example_validators_get_the_resolver_jsonschema_would_build() -> None:
     doc = next(iter(specs.documents.values()))
     schema = {"$ref": f"{doc.uri}#/components"}
     plain = Draft202012Validator(schema, registry=registry)
-    combined = validate._meta_schemas().combine(registry)
+    combined = examples.meta_schemas().combine(registry)
     built: Any = Draft202012Validator
     given_resolver = built(
         schema,

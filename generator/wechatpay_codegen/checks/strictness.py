@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .loader import Pointer, Problem, SpecDocument
-from .protocol import EXTENSIONS, PATH_PLACEHOLDER
-from .schema_keywords import REFUSED, did_you_mean, known
-from .spec_model import SpecModel
+from ..loader import Pointer, Problem, SpecDocument
+from ..protocol import EXTENSIONS, PATH_PLACEHOLDER
+from ..schema_keywords import REFUSED, did_you_mean, known
+from ..spec_model import SpecModel
 
 __all__ = ["duplicate_route_problems", "extension_problems", "schema_keyword_problems"]
 

@@ -1,0 +1,144 @@
+"""Stage 1, each document's shape: the OpenAPI version, the required top-level keys, and the
+OpenAPI 3.1 schema of openapi-spec-validator (built once per process, pre-crawled), its errors as
+one-line problems on the node at fault (with the likely intended key for an unexpected one).
+
+This stage reads the raw documents: it runs before a spec model can be trusted, on files of any
+shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from ..loader import Pointer, Problem, SpecDocument
+from ..schema_keywords import did_you_mean
+from .common import crawled, installed_version, short, types
+
+if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
+    from jsonschema.exceptions import ValidationError
+
+
+_VERSION_31 = re.compile(r"3\.1\.[0-9]+")
+_FIX_OPENAPI = "fix it to match the OpenAPI 3.1 schema"
+
+
+def check_shape(doc: SpecDocument) -> list[Problem]:
+    data = doc.data
+    if "swagger" in data and "openapi" not in data:
+        version = short(data["swagger"])
+        return [doc.problem(("swagger",), f"unsupported OpenAPI version {version}; use 3.1.x")]
+    if "openapi" not in data:
+        if "paths" in data or "info" in data:
+            return [doc.problem((), "missing openapi; start the file with openapi: 3.1.0")]
+        return []  # a shared-components file (components only): checked by the later stage
+    version = data["openapi"]
+    if not isinstance(version, str):
+        return [
+            doc.problem(
+                ("openapi",), f"openapi must be a string; write openapi: '{short(version)}'"
+            )
+        ]
+    if not _VERSION_31.fullmatch(version):
+        plain = version.isprintable() and version.strip() == version
+        shown = short(version if plain else repr(version))
+        return [doc.problem(("openapi",), f"unsupported OpenAPI version {shown}; use 3.1.x")]
+    problems: list[Problem] = []
+    if "info" not in data:
+        problems.append(doc.problem((), "missing info; add info: {title: ..., version: ...}"))
+    if "paths" not in data and "components" not in data and "webhooks" not in data:
+        problems.append(
+            doc.problem(
+                (),
+                "missing paths; an operation file needs paths with one operation "
+                "(a shared file needs components)",
+            )
+        )
+    if problems:
+        return problems
+    validator = _shape_validator()
+    return [_openapi_problem(doc, error) for error in validator.iter_errors(data)]
+
+
+@functools.cache
+def _shape_validator() -> Any:
+    """openapi-spec-validator's OpenAPI 3.1 validator, built once per process and pre-crawled."""
+    packaged = packaged_shape_validator()
+    if packaged is not None:
+        return crawled(packaged)
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    return crawled(OpenAPIV31SpecValidator.schema_validator)
+
+
+# openapi-spec-validator releases whose ``OpenAPIV31SpecValidator.schema_validator`` is, with the
+# jsonschema backend, ``validator_for(schema)(schema)`` of the JSON file below (read through YAML
+# and a JSON round trip, which gives what ``json.loads`` gives: tests/unit/test_validate_speed.py)
+PACKAGED_SHAPE_RELEASES = frozenset({"0.9.0"})
+_PACKAGED_SHAPE_SCHEMA = ("resources", "schemas", "v3.1", "schema.json")
+
+
+def packaged_shape_validator() -> Any:
+    """The validator ``OpenAPIV31SpecValidator.schema_validator`` is, built without importing
+    openapi-spec-validator: its import (pydantic settings, openapi-schema-validator, ...) takes
+    longer than checking a changed document. None whenever that is not known to be the same
+    validator: another release, a backend chosen by its environment settings, jsonschema-rs."""
+    import json
+    import os
+
+    if installed_version("openapi-spec-validator") not in PACKAGED_SHAPE_RELEASES:
+        return None
+    if any(name.upper().startswith("OPENAPI_SPEC_VALIDATOR_") for name in os.environ):
+        return None
+    try:
+        if importlib.util.find_spec("jsonschema_rs") is not None:
+            return None
+        spec = importlib.util.find_spec("openapi_spec_validator")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        schema = json.loads(folder.joinpath(*_PACKAGED_SHAPE_SCHEMA).read_text("utf-8"))
+    except (OSError, ValueError, StopIteration):
+        return None
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema)(schema)
+
+
+def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
+    """An openapi-spec-validator error as a one-line problem on the offending node."""
+    pointer: Pointer = tuple(error.absolute_path)
+    kind = error.validator
+    name = repr(pointer[-1]) if pointer else "the document"
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        error.instance, dict
+    ):
+        extras = re.findall(r"'((?:[^'\\]|\\.)*)'", error.message.partition("(")[2])
+        extras = [e for e in extras if e in error.instance]
+        if len(extras) == 1:
+            pointer = (*pointer, extras[0])
+        listed = ", ".join(repr(e) for e in extras) or short(error.message)
+        message = f"unexpected key {listed}"
+        allowed = error.schema.get("properties") if isinstance(error.schema, dict) else None
+        guess = did_you_mean(extras[0], allowed) if len(extras) == 1 and allowed else None
+        if guess is not None:
+            return doc.problem(pointer, f"{message}; did you mean {guess!r}?")
+    elif kind == "required":
+        missing = error.message.partition(" is a required")[0]
+        message = f"{name} lacks the required key {missing}"
+    elif kind == "type":
+        message = f"{name} must be of type {types(error.validator_value)}"
+    elif kind == "enum":
+        allowed = ", ".join(str(v) for v in cast(list[Any], error.validator_value))
+        message = f"{name} must be one of {allowed} (got {short(error.instance)})"
+    elif kind == "const":
+        message = f"{name} must be {short(error.validator_value)}"
+    else:
+        message = f"{name}: {short(error.message, 120)}"
+    return doc.problem(pointer, f"{message}; {_FIX_OPENAPI}")
