@@ -4,7 +4,8 @@ request body (JSON or upload), responses and error rows, rate limit, sensitive f
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .. import ir
 from ..naming import Namespace, attribute_name, class_name, constant_name, method_name, snake_case
@@ -43,7 +44,28 @@ _ARG_RESERVED = frozenset(
         "max_response_bytes",
     }
 )
-_QUERY_KINDS = ("string", "integer", "boolean", "datetime", "enum")
+
+
+@dataclass(frozen=True)
+class _Location:
+    """Where a parameter the method takes goes in the request (OpenAPI ``in``)."""
+
+    name: Literal["path", "query"]
+    kinds: tuple[ir.TypeKind, ...]  # the value types it takes
+    kinds_message: str  # the problem when the schema is of another type
+    always_required: bool = False
+
+
+_LOCATIONS: dict[str, _Location] = {
+    "path": _Location(
+        "path", ("string", "integer"), "path parameters must be strings or integers", True
+    ),
+    "query": _Location(
+        "query",
+        ("string", "integer", "boolean", "datetime", "enum"),
+        "query parameters must be strings, integers, booleans, date-times or string enums",
+    ),
+}
 
 # Public attributes of the runtime's client base classes.
 _CLIENT_RESERVED = frozenset(
@@ -238,6 +260,7 @@ class OperationBuilder(SchemaBuilder):
         return scheme.runtime
 
     def path_parameters(self, op: Operation) -> list[tuple[ir.Parameter, Node]]:
+        """The operation's parameters in the locations of :data:`_LOCATIONS`, in spec order."""
         out: list[tuple[ir.Parameter, Node]] = []
         declared: set[str] = set()
         for spec_param in op.parameters:
@@ -252,7 +275,8 @@ class OperationBuilder(SchemaBuilder):
                 continue
             if spec_param.supplied_by_runtime:
                 continue
-            if where not in ("path", "query"):
+            location = _LOCATIONS.get(where) if isinstance(where, str) else None
+            if location is None:
                 self.problem(
                     param,
                     f"{where} parameter {wire!r} is not supported by the code generator "
@@ -268,31 +292,8 @@ class OperationBuilder(SchemaBuilder):
             param_type = (
                 self.type_of(schema, class_name(arg)) if schema.raw is not None else None
             ) or ir.TypeRef("string")
-            if where == "query":
-                if param_type.kind not in _QUERY_KINDS:
-                    self.problem(
-                        schema,
-                        "query parameters must be strings, integers, booleans, date-times or "
-                        "string enums",
-                    )
-                    continue
-                out.append(
-                    (
-                        ir.Parameter(
-                            wire_name=wire,
-                            name=arg,
-                            type=param_type,
-                            required=spec_param.required,
-                            description=self.text(param, "description"),
-                            location="query",
-                            example=spec_param.example,
-                        ),
-                        param,
-                    )
-                )
-                continue
-            if param_type.kind not in ("string", "integer"):
-                self.problem(schema, "path parameters must be strings or integers")
+            if param_type.kind not in location.kinds:
+                self.problem(schema, location.kinds_message)
                 continue
             out.append(
                 (
@@ -300,9 +301,9 @@ class OperationBuilder(SchemaBuilder):
                         wire_name=wire,
                         name=arg,
                         type=param_type,
-                        required=True,
+                        required=location.always_required or spec_param.required,
                         description=self.text(param, "description"),
-                        location="path",
+                        location=location.name,
                         example=spec_param.example,
                     ),
                     param,

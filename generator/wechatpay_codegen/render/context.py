@@ -9,6 +9,10 @@ from typing import Any
 
 from .. import __version__, ir
 from .escaping import Code
+from .expressions import imports
+
+#: Names the annotations may use that ``collections.abc`` provides.
+_ABC = frozenset({"Mapping", "Sequence"})
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,6 @@ def sort_all(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=_all_key)
 
 
-def _kinds(types: Iterable[ir.TypeRef]) -> set[str]:
-    out: set[str] = set()
-    for t in types:
-        out.add(t.kind)
-        if t.items is not None:
-            out |= _kinds([t.items])
-    return out
-
-
 def _classes(types: Iterable[ir.TypeRef], api: ir.API) -> tuple[list[str], list[str]]:
     """(enum names, model names) mentioned by ``types``, sorted."""
     enums = {e.name for e in api.enums}
@@ -89,15 +84,8 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
     arg_enums, arg_models = _classes(arg_types, api)
     _, response_models = _classes(response_types, api)
     webhook_models = sort_names(w.resource_model for w in api.webhooks)
-    arg_kinds = _kinds(arg_types)
-    abc_imports = [
-        name
-        for name, used in (
-            ("Mapping", bool({"model", "object"} & arg_kinds)),
-            ("Sequence", "array" in arg_kinds),
-        )
-        if used
-    ]
+    arg_names = imports(arg_types, argument=True)
+    abc_imports = sort_names(arg_names & _ABC)
     bill_helpers = any(op.unsigned_statuses for op in api.operations)
     exported = [
         *(["BillIntegrityError", "read_bill", "save_bill"] if bill_helpers else []),
@@ -141,14 +129,14 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "model_all": sort_all(m.name for m in api.models),
         "enum_all": sort_all(e.name for e in api.enums),
         "models_enums": models_enums,
-        "models_use_datetime": "datetime" in _kinds(model_types),
+        "models_use_datetime": "datetime" in imports(model_types),
         "request_models": request_models,
         "validator_enums": validator_enums,
         "validator_names": sort_names(v for op in api.operations if (v := op.body_validator)),
         "arg_enums": arg_enums,
         "arg_models": arg_models,
         "client_models": sort_names([*arg_models, *response_models, *webhook_models]),
-        "args_use_datetime": "datetime" in arg_kinds,
+        "args_use_datetime": "datetime" in arg_names,
         "abc_imports": abc_imports,
         "client_abc_imports": sort_names(
             ["Mapping", *abc_imports, *(["Callable"] if api.webhooks else [])]
@@ -156,11 +144,11 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "client_typing_imports": sort_names(
             [
                 "ClassVar",
-                *(["Any"] if {"model", "object", "any"} & arg_kinds or api.webhooks else []),
+                *(["Any"] if "Any" in arg_names or api.webhooks else []),
             ]
         ),
         "ops_need_any": any(op.body_model and not op.upload for op in api.operations)
-        or "any" in arg_kinds,
+        or "Any" in arg_names,
         "ops_need_serde": any(op.body_model for op in api.operations),
         "ops_need_v": any(op.path_params or op.query_params for op in api.operations),
         "ops_need_upload": any(op.upload for op in api.operations),

@@ -1,122 +1,144 @@
 """Python expressions from IR types: annotations, wire conversions, parsers and request checks.
 
 Templates only place these expressions; every one is built here from an :class:`~..ir.TypeRef`
-(or a parameter, model or operation of the IR).
+(or a parameter, model or operation of the IR). Each type kind is one :class:`Kind` object in
+:data:`KINDS`, which knows everything the generated code writes for a value of that kind, and the
+names those annotations need imported; adding a kind means adding one entry there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from .. import ir
 from .escaping import Code, py_literal
-
-_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-
-
-def annotation(t: ir.TypeRef) -> Code:
-    """The type of a model attribute."""
-    if t.kind in _SCALARS:
-        return Code(_SCALARS[t.kind])
-    if t.kind == "datetime":
-        return Code("datetime | str")
-    if t.kind == "enum":
-        return Code(f"{t.name} | str")
-    if t.kind == "model":
-        return Code(str(t.name))
-    if t.kind == "array":
-        assert t.items is not None
-        return Code(f"list[{annotation(t.items)}]")
-    if t.kind == "object":
-        return Code("dict[str, Any]")
-    return Code("Any")
-
-
-def argument_annotation(t: ir.TypeRef) -> Code:
-    """The type of a method argument: nested objects may also be plain dicts of wire names."""
-    if t.kind == "file":
-        return Code("_upload.FileInput")
-    if t.kind == "model":
-        return Code(f"{t.name} | Mapping[str, Any]")
-    if t.kind == "array":
-        assert t.items is not None
-        return Code(f"Sequence[{argument_annotation(t.items)}]")
-    if t.kind == "object":
-        return Code("Mapping[str, Any]")
-    return annotation(t)
-
-
-def to_wire(t: ir.TypeRef, expr: str, depth: int = 0) -> Code:
-    """An expression turning model attribute ``expr`` into its wire value."""
-    if t.kind == "datetime":
-        return Code(f"_serde.format_datetime({expr})")
-    if t.kind == "enum":
-        return Code(f"_serde.enum_value({expr})")
-    if t.kind == "model":
-        return Code(f"{expr}.to_dict()")
-    if t.kind == "array":
-        assert t.items is not None
-        var = "item" if depth == 0 else f"item{depth + 1}"
-        inner = to_wire(t.items, var, depth + 1)
-        return Code(f"list({expr})" if inner == var else f"[{inner} for {var} in {expr}]")
-    if t.kind == "object":
-        return Code(f"dict({expr})")
-    return Code(expr)
-
-
-def parser(t: ir.TypeRef) -> Code:
-    """A ``(value, path) -> attribute`` parser for ``_serde.required/optional``."""
-    simple = {
-        "string": "parse_str",
-        "integer": "parse_int",
-        "number": "parse_float",
-        "boolean": "parse_bool",
-        "datetime": "parse_datetime",
-        "object": "parse_object",
-        "any": "parse_any",
-    }
-    if t.kind in simple:
-        return Code(f"_serde.{simple[t.kind]}")
-    if t.kind == "enum":
-        return Code(f"_serde.enum_parser({t.name})")
-    if t.kind == "model":
-        return Code(f"{t.name}.from_dict")
-    assert t.kind == "array" and t.items is not None
-    return Code(f"_serde.list_parser({parser(t.items)})")
 
 
 def _kwargs(pairs: Iterable[tuple[str, object]]) -> str:
     return ", ".join(f"{k}={py_literal(v)}" for k, v in pairs if v not in (None, False))
 
 
-def checker(t: ir.TypeRef, validators: Mapping[str, str]) -> Code:
-    """A ``(value, path) -> None`` request check for ``_v.required/optional``."""
-    c = t.constraints
-    if t.kind == "string":
-        args = _kwargs(
-            [("min_length", c.min_length), ("max_length", c.max_length), ("pattern", c.pattern)]
-        )
-        return Code(f"_v.string({args})")
-    if t.kind in ("integer", "number"):
-        args = _kwargs(
-            [
-                ("minimum", c.minimum),
-                ("maximum", c.maximum),
-                ("exclusive_minimum", c.exclusive_minimum),
-                ("exclusive_maximum", c.exclusive_maximum),
-            ]
-        )
-        return Code(f"_v.{t.kind}({args})")
-    if t.kind == "datetime":
-        return Code("_v.date_time")
-    if t.kind == "boolean":
-        return Code("_v.boolean")
-    if t.kind == "enum":
-        return Code(f"_v.enum({t.name})")
-    if t.kind == "model":
-        return Code(validators[str(t.name)])
-    if t.kind == "array":
+@dataclass(frozen=True)
+class Kind:
+    """How values of one type kind appear in the generated code. The defaults describe a value
+    of any shape (``Any``): kept as it is, checked by nothing."""
+
+    #: the attribute annotation of a model
+    python: str = "Any"
+    #: the argument annotation of a method, when a caller may pass more than the attribute holds
+    argument: str | None = None
+    #: the ``_serde`` parser (``(value, path) -> attribute``)
+    parse: str = "_serde.parse_any"
+    #: the ``_v`` check (``(value, path) -> None``)
+    check: str = "_v.any_value"
+    #: the :class:`~..ir.Constraints` the check takes, as (keyword, attribute) pairs; ``None``:
+    #: the check is a plain function, not a factory
+    check_keywords: tuple[str, ...] | None = None
+    #: names the attribute annotation needs imported (besides classes of the API)
+    names: frozenset[str] = frozenset()
+    #: names the argument annotation needs imported
+    argument_names: frozenset[str] = frozenset()
+
+    def annotation(self, t: ir.TypeRef) -> str:
+        """The type of a model attribute."""
+        return self.python
+
+    def argument_annotation(self, t: ir.TypeRef) -> str:
+        """The type of a method argument (what a caller may pass)."""
+        return self.argument if self.argument is not None else self.annotation(t)
+
+    def to_wire(self, t: ir.TypeRef, expr: str, depth: int) -> str:
+        """An expression turning model attribute ``expr`` into its wire value."""
+        return expr
+
+    def parser(self, t: ir.TypeRef) -> str:
+        return self.parse
+
+    def checker(self, t: ir.TypeRef, validators: Mapping[str, str]) -> str:
+        if self.check_keywords is None:
+            return self.check
+        c = t.constraints
+        return f"{self.check}({_kwargs((k, getattr(c, k)) for k in self.check_keywords)})"
+
+    def imports(self, t: ir.TypeRef, *, argument: bool) -> frozenset[str]:
+        """Names :meth:`annotation` (or :meth:`argument_annotation`) of ``t`` uses."""
+        return self.argument_names if argument else self.names
+
+
+_NUMBER_KEYWORDS = ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum")
+
+
+@dataclass(frozen=True)
+class _Converted(Kind):
+    """A value the model holds in a Python form of its own: ``wire`` converts it back."""
+
+    wire: str = ""
+
+    def to_wire(self, t: ir.TypeRef, expr: str, depth: int) -> str:
+        return f"{self.wire}({expr})"
+
+
+@dataclass(frozen=True)
+class _Enum(Kind):
+    def annotation(self, t: ir.TypeRef) -> str:
+        return f"{t.name} | str"  # an unknown value from the server is kept as text
+
+    def to_wire(self, t: ir.TypeRef, expr: str, depth: int) -> str:
+        return f"_serde.enum_value({expr})"
+
+    def parser(self, t: ir.TypeRef) -> str:
+        return f"_serde.enum_parser({t.name})"
+
+    def checker(self, t: ir.TypeRef, validators: Mapping[str, str]) -> str:
+        return f"_v.enum({t.name})"
+
+
+@dataclass(frozen=True)
+class _Model(Kind):
+    def annotation(self, t: ir.TypeRef) -> str:
+        return str(t.name)
+
+    def argument_annotation(self, t: ir.TypeRef) -> str:
+        return f"{t.name} | Mapping[str, Any]"  # or a plain dict of wire names
+
+    def to_wire(self, t: ir.TypeRef, expr: str, depth: int) -> str:
+        return f"{expr}.to_dict()"
+
+    def parser(self, t: ir.TypeRef) -> str:
+        return f"{t.name}.from_dict"
+
+    def checker(self, t: ir.TypeRef, validators: Mapping[str, str]) -> str:
+        return validators[str(t.name)]
+
+
+@dataclass(frozen=True)
+class _Array(Kind):
+    def _items(self, t: ir.TypeRef) -> tuple[Kind, ir.TypeRef]:
         assert t.items is not None
+        return KINDS[t.items.kind], t.items
+
+    def annotation(self, t: ir.TypeRef) -> str:
+        kind, items = self._items(t)
+        return f"list[{kind.annotation(items)}]"
+
+    def argument_annotation(self, t: ir.TypeRef) -> str:
+        kind, items = self._items(t)
+        return f"Sequence[{kind.argument_annotation(items)}]"
+
+    def to_wire(self, t: ir.TypeRef, expr: str, depth: int) -> str:
+        kind, items = self._items(t)
+        var = "item" if depth == 0 else f"item{depth + 1}"
+        inner = kind.to_wire(items, var, depth + 1)
+        return f"list({expr})" if inner == var else f"[{inner} for {var} in {expr}]"
+
+    def parser(self, t: ir.TypeRef) -> str:
+        kind, items = self._items(t)
+        return f"_serde.list_parser({kind.parser(items)})"
+
+    def checker(self, t: ir.TypeRef, validators: Mapping[str, str]) -> str:
+        kind, items = self._items(t)
+        c = t.constraints
         args = _kwargs(
             [
                 ("min_items", c.min_items),
@@ -124,11 +146,93 @@ def checker(t: ir.TypeRef, validators: Mapping[str, str]) -> Code:
                 ("unique_items", c.unique_items),
             ]
         )
-        item = checker(t.items, validators)
-        return Code(f"_v.array({item}, {args})" if args else f"_v.array({item})")
-    if t.kind == "object":
-        return Code("_v.free_object")
-    return Code("_v.any_value")
+        item = kind.checker(items, validators)
+        return f"_v.array({item}, {args})" if args else f"_v.array({item})"
+
+    def imports(self, t: ir.TypeRef, *, argument: bool) -> frozenset[str]:
+        kind, items = self._items(t)
+        return super().imports(t, argument=argument) | kind.imports(items, argument=argument)
+
+
+@dataclass(frozen=True)
+class _File(Kind):
+    """An upload's file argument: bytes, a path or a binary file object (never in a model)."""
+
+    def parser(self, t: ir.TypeRef) -> str:
+        raise AssertionError("a file is never parsed from JSON")
+
+
+#: Every :data:`~..ir.TypeKind` and how it is written.
+KINDS: dict[ir.TypeKind, Kind] = {
+    "string": Kind(
+        python="str",
+        parse="_serde.parse_str",
+        check="_v.string",
+        check_keywords=("min_length", "max_length", "pattern"),
+    ),
+    "integer": Kind(
+        python="int", parse="_serde.parse_int", check="_v.integer", check_keywords=_NUMBER_KEYWORDS
+    ),
+    "number": Kind(
+        python="float",
+        parse="_serde.parse_float",
+        check="_v.number",
+        check_keywords=_NUMBER_KEYWORDS,
+    ),
+    "boolean": Kind(python="bool", parse="_serde.parse_bool", check="_v.boolean"),
+    "datetime": _Converted(
+        python="datetime | str",  # a text the server sent that is no date-time is kept as text
+        parse="_serde.parse_datetime",
+        check="_v.date_time",
+        wire="_serde.format_datetime",
+        names=frozenset({"datetime"}),
+        argument_names=frozenset({"datetime"}),
+    ),
+    "enum": _Enum(),
+    "model": _Model(argument_names=frozenset({"Mapping", "Any"})),
+    "array": _Array(argument_names=frozenset({"Sequence"})),
+    "object": _Converted(
+        python="dict[str, Any]",
+        argument="Mapping[str, Any]",
+        parse="_serde.parse_object",
+        check="_v.free_object",
+        wire="dict",
+        names=frozenset({"Any"}),
+        argument_names=frozenset({"Mapping", "Any"}),
+    ),
+    "any": Kind(names=frozenset({"Any"}), argument_names=frozenset({"Any"})),
+    "file": _File(argument="_upload.FileInput"),
+}
+
+
+def annotation(t: ir.TypeRef) -> Code:
+    """The type of a model attribute."""
+    return Code(KINDS[t.kind].annotation(t))
+
+
+def argument_annotation(t: ir.TypeRef) -> Code:
+    """The type of a method argument: nested objects may also be plain dicts of wire names."""
+    return Code(KINDS[t.kind].argument_annotation(t))
+
+
+def to_wire(t: ir.TypeRef, expr: str, depth: int = 0) -> Code:
+    """An expression turning model attribute ``expr`` into its wire value."""
+    return Code(KINDS[t.kind].to_wire(t, expr, depth))
+
+
+def parser(t: ir.TypeRef) -> Code:
+    """A ``(value, path) -> attribute`` parser for ``_serde.required/optional``."""
+    return Code(KINDS[t.kind].parser(t))
+
+
+def checker(t: ir.TypeRef, validators: Mapping[str, str]) -> Code:
+    """A ``(value, path) -> None`` request check for ``_v.required/optional``."""
+    return Code(KINDS[t.kind].checker(t, validators))
+
+
+def imports(types: Iterable[ir.TypeRef], *, argument: bool = False) -> frozenset[str]:
+    """Names the annotations of ``types`` use (``datetime``, ``Any``, ``Mapping``, ...)."""
+    return frozenset().union(*(KINDS[t.kind].imports(t, argument=argument) for t in types))
 
 
 def path_value(p: ir.Parameter) -> Code:
