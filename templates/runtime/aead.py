@@ -80,19 +80,21 @@ def decrypt_resource(key: ApiV3Key, resource: object, where: str = "resource") -
     """Decrypt an ``AEAD_AES_256_GCM`` object; raises :class:`DecryptionError` on any failure."""
     if not isinstance(resource, dict):
         raise DecryptionError(f"{where} is not an object")
-    algorithm = resource.get("algorithm")
-    ciphertext = resource.get("ciphertext")
-    nonce = resource.get("nonce")
-    for name, value in (("algorithm", algorithm), ("ciphertext", ciphertext), ("nonce", nonce)):
-        if not isinstance(value, str):
-            raise DecryptionError(f"{where}.{name} is missing or not a string")
+    get = resource.get
+    algorithm = get("algorithm")
+    ciphertext = get("ciphertext")
+    nonce = get("nonce")
+    # associated_data may be absent or empty (WeChat Pay sends "" for some events).
+    associated = get("associated_data", "")
+    if not (isinstance(algorithm, str) and isinstance(ciphertext, str) and isinstance(nonce, str)):
+        for name in ("algorithm", "ciphertext", "nonce"):
+            if not isinstance(get(name), str):
+                raise DecryptionError(f"{where}.{name} is missing or not a string")
     assert isinstance(algorithm, str) and isinstance(ciphertext, str) and isinstance(nonce, str)
     if algorithm != ALGORITHM:
         raise DecryptionError(
             f"{where}.algorithm is {algorithm[:40]!r}; only {ALGORITHM} is supported"
         )
-    # associated_data may be absent or empty (WeChat Pay sends "" for some events).
-    associated = resource.get("associated_data")
     if associated is None:
         associated = ""
     if not isinstance(associated, str):

@@ -12,7 +12,7 @@ broken data raise ``APIResponseValidationError`` or parse leniently, never anyth
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -214,3 +214,53 @@ def test_broken_responses_fail_only_as_api_response_validation_errors(name: str)
             assert cls.from_dict(model.to_dict()) == model
 
     prop()
+
+
+def _rfc3339_reference(text: str) -> datetime | str:
+    """RFC 3339 ``YYYY-MM-DDTHH:MM:SS+HH:MM`` read field by field (no library parser): the
+    datetime it names, or the text when a field is out of range."""
+    try:
+        sign = -1 if text[19] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(text[20:22]), minutes=int(text[23:25])))
+        return datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+            tzinfo=zone,
+        )
+    except ValueError:
+        return text
+
+
+def _two(top: int) -> st.SearchStrategy[str]:
+    return st.integers(0, top).map(lambda n: f"{n:02d}")
+
+
+@fuzz(ci=300, long=5000)
+@given(
+    st.tuples(
+        st.integers(1, 9999).map(lambda n: f"{n:04d}"),
+        _two(13),
+        _two(32),
+        st.sampled_from("Tt "),
+        _two(25),
+        _two(61),
+        _two(61),
+        st.sampled_from("+-"),
+        _two(25),
+        _two(61),
+    )
+)
+def test_the_usual_date_time_form_parses_as_its_fields_say(parts: tuple[str, ...]) -> None:
+    """The form WeChat Pay sends takes a fast path in ``parse_datetime``; in range or not, it
+    reads exactly as the fields say (out of range: kept as text)."""
+    year, month, day, sep, hour, minute, second, sign, off_h, off_m = parts
+    text = f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{sign}{off_h}:{off_m}"
+    got = serde.parse_datetime(text, "when")
+    expected = _rfc3339_reference(text)
+    assert got == expected and type(got) is type(expected)
+    if isinstance(got, datetime):
+        assert isinstance(expected, datetime) and got.utcoffset() == expected.utcoffset()

@@ -284,6 +284,7 @@ def test_array_items_are_named_by_index() -> None:
 
 
 _MINUS_1H30 = timezone(-timedelta(hours=1, minutes=30))
+_PLUS_8 = timezone(timedelta(hours=8))
 
 
 @pytest.mark.parametrize(
@@ -295,6 +296,13 @@ _MINUS_1H30 = timezone(-timedelta(hours=1, minutes=30))
         ("2025-01-01T00:00:00", "2025-01-01T00:00:00"),  # no offset: kept as text
         ("2025-02-30T00:00:00+08:00", "2025-02-30T00:00:00+08:00"),  # no such day
         ("soon", "soon"),
+        # The form WeChat Pay sends (read by the C parser) and its edges:
+        ("2019-12-17T10:35:53+08:00", datetime(2019, 12, 17, 10, 35, 53, tzinfo=_PLUS_8)),
+        (" 2019-12-17t10:35:53-01:30 ", datetime(2019, 12, 17, 10, 35, 53, tzinfo=_MINUS_1H30)),
+        ("2019-12-17T24:00:00+08:00", "2019-12-17T24:00:00+08:00"),  # no hour 24
+        ("2019-12-17T10:35:53+24:00", "2019-12-17T10:35:53+24:00"),  # offset of a day
+        ("2019-12-17T10:35:60+08:00", "2019-12-17T10:35:60+08:00"),  # no leap second
+        ("2019-W51-2T10:35:53+08:00", "2019-W51-2T10:35:53+08:00"),  # ISO week date: not RFC 3339
         ("\u0662\u0660\u0662\u0665-01-01T00:00:00Z", "\u0662\u0660\u0662\u0665-01-01T00:00:00Z"),
     ],
 )

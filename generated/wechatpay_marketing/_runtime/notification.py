@@ -11,9 +11,10 @@ the envelope, and no error message holds the key or the decrypted data.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.scanner import make_scanner
 from typing import Any, Final
 
 from .aead import ApiV3Key, decrypt_resource
@@ -27,6 +28,9 @@ __all__ = ["DEFAULT_MAX_NOTIFICATION_BYTES", "Notification", "parse_notification
 DEFAULT_MAX_NOTIFICATION_BYTES: Final = 256 * 1024
 _ENVELOPE_TEXT: Final = ("id", "event_type", "resource_type", "create_time")
 _DECODER: Final = json.JSONDecoder()
+# The C scanner: one value from an index, without the decoder's whitespace pass.
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = make_scanner(_DECODER)  # type: ignore[arg-type]
+_JSON_SPACE: Final = " \t\n\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,54 +50,63 @@ class Notification:
     resource: Any = field(repr=False)
 
 
-class _Headers(Mapping[str, str]):
-    """Case-insensitive lookups in the caller's headers: a dict (any case), or a framework's
-    headers object (already case-insensitive). Nothing is copied unless a name is missed."""
+_HEADER_NAMES: Final = (
+    "Wechatpay-Timestamp",
+    "Wechatpay-Nonce",
+    "Wechatpay-Signature",
+    "Wechatpay-Serial",
+    "Wechatpay-Signature-Type",
+)
 
-    __slots__ = ("_lowered", "_source")
 
-    def __init__(self, headers: object) -> None:
-        if not callable(getattr(headers, "get", None)):
-            raise NotificationError(
-                "headers must be a mapping of header names to values (the request's headers), "
-                f"got {type(headers).__name__}"
-            )
-        self._source: Any = headers
-        self._lowered: dict[str, Any] | None = None
+def _header_values(headers: object) -> list[str | None]:
+    """The five ``Wechatpay-*`` values (``None`` when absent), looked up case-insensitively in
+    the caller's headers: a dict (any case), or a framework's headers object (already
+    case-insensitive). Nothing is copied unless a name is missed."""
+    get = getattr(headers, "get", None)
+    if not callable(get):
+        raise NotificationError(
+            "headers must be a mapping of header names to values (the request's headers), "
+            f"got {type(headers).__name__}"
+        )
+    values: list[Any] = [get(name) for name in _HEADER_NAMES]
+    if None in values:
+        lowered = _lowered(headers)
+        values = [
+            lowered.get(name.lower()) if value is None else value
+            for name, value in zip(_HEADER_NAMES, values, strict=True)
+        ]
+    for index, value in enumerate(values):
+        if type(value) is not str and value is not None:
+            values[index] = _text(_HEADER_NAMES[index], value)
+    return values
 
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._source.get(name)
+
+def _header(headers: Any, name: str) -> str | None:
+    """One header, case-insensitively (the ``Request-ID`` an error names)."""
+    try:
+        value = headers.get(name)
         if value is None:
-            lowered = self._lowered
-            if lowered is None:
-                try:
-                    items = list(self._source.items())
-                except (AttributeError, TypeError):
-                    items = []
-                lowered = self._lowered = {
-                    (k.decode("latin-1") if isinstance(k, bytes) else str(k)).lower(): v
-                    for k, v in items
-                }
-            value = lowered.get(name.lower())
-            if value is None:
-                return default
-        if isinstance(value, bytes):  # ASGI-style raw values
-            value = value.decode("latin-1")
-        if not isinstance(value, str):
-            raise NotificationError(f"header {name} must be a str, got {type(value).__name__}")
+            value = _lowered(headers).get(name.lower())
+        return None if value is None else _text(name, value)
+    except (AttributeError, TypeError, NotificationError):
+        return None
+
+
+def _lowered(headers: Any) -> dict[str, Any]:
+    try:
+        items = list(headers.items())
+    except (AttributeError, TypeError):
+        return {}
+    return {(k.decode("latin-1") if isinstance(k, bytes) else str(k)).lower(): v for k, v in items}
+
+
+def _text(name: str, value: object) -> str:
+    if isinstance(value, str):
         return value
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return str(value)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._source)
-
-    def __len__(self) -> int:
-        return len(self._source)
+    if isinstance(value, bytes):  # ASGI-style raw values
+        return value.decode("latin-1")
+    raise NotificationError(f"header {name} must be a str, got {type(value).__name__}")
 
 
 def _body_bytes(body: object) -> bytes:
@@ -132,46 +145,57 @@ def parse_notification(
             f"callback body is {len(raw)} bytes, over the {max_bytes}-byte limit; refused "
             "before verification"
         )
-    view = _Headers(headers)
-    request_id = view.get("Request-ID")
+    timestamp, nonce, signature, serial, signature_type = _header_values(headers)
     try:
-        verifier.verify(view, raw, request_id=request_id, subject="callback")
+        verifier.verify_values(
+            timestamp, nonce, signature, serial, signature_type, raw, subject="callback"
+        )
     except SignatureVerificationError as exc:
-        if exc.unknown_serial is None or not verifier.uses_certificates:
-            raise
+        # The Request-ID is looked up only now: a callback that verifies never needs it.
+        reason = exc.reason
+        if exc.unknown_serial is not None and verifier.uses_certificates:
+            reason = (
+                f"{reason}; if WeChat Pay has rotated its platform certificate, call "
+                "client.refresh_certificates() and parse again (WeChat Pay also retries the "
+                "callback)"
+            )
         raise SignatureVerificationError(
-            f"{exc.reason}; if WeChat Pay has rotated its platform certificate, call "
-            "client.refresh_certificates() and parse again (WeChat Pay also retries the callback)",
-            request_id=request_id,
+            reason,
+            request_id=_header(headers, "Request-ID"),
             subject="callback",
             unknown_serial=exc.unknown_serial,
         ) from None
 
-    try:
-        envelope = _DECODER.decode(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise NotificationError("callback body is not valid JSON") from None
-    if not isinstance(envelope, dict):
+    envelope = _json(raw, "callback body")
+    if type(envelope) is not dict:
         raise NotificationError("callback body is not a JSON object")
-    texts: dict[str, str] = {}
-    for name in _ENVELOPE_TEXT:
-        value = envelope.get(name)
-        if not isinstance(value, str) or not value:
-            raise NotificationError(f"callback field {name!r} is missing or not a string")
-        texts[name] = value
-    summary = envelope.get("summary", "")
-    if not isinstance(summary, str):
+    get: Any = envelope.get
+    notification_id: str = get("id")
+    event_type: str = get("event_type")
+    resource_type: str = get("resource_type")
+    create_time: str = get("create_time")
+    if not (
+        type(notification_id) is str
+        and notification_id
+        and type(event_type) is str
+        and event_type
+        and type(resource_type) is str
+        and resource_type
+        and type(create_time) is str
+        and create_time
+    ):
+        for name in _ENVELOPE_TEXT:
+            value = get(name)
+            if not isinstance(value, str) or not value:
+                raise NotificationError(f"callback field {name!r} is missing or not a string")
+    summary = get("summary", "")
+    if type(summary) is not str:
         raise NotificationError("callback field 'summary' is not a string")
-    resource = envelope.get("resource")
-    if not isinstance(resource, dict):
+    resource = get("resource")
+    if type(resource) is not dict:
         raise NotificationError("callback field 'resource' is missing or not an object")
 
-    plaintext = decrypt_resource(api_v3_key, resource)
-    try:
-        data = _DECODER.decode(plaintext.decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise NotificationError("the decrypted resource is not valid JSON") from None
-    event_type = texts["event_type"]
+    data = _json(decrypt_resource(api_v3_key, resource), "the decrypted resource")
     parse = models.get(event_type)
     parsed: Any = data
     if parse is not None:
@@ -184,13 +208,29 @@ def parse_notification(
                 f"documented shape: {exc}"
             ) from None
     return Notification(
-        id=texts["id"],
-        create_time=_create_time(texts["create_time"]),
+        id=notification_id,
+        create_time=_create_time(create_time),
         event_type=event_type,
-        resource_type=texts["resource_type"],
+        resource_type=resource_type,
         summary=summary,
         resource=parsed,
     )
+
+
+def _json(raw: bytes, what: str) -> Any:
+    """Parse JSON text; the C scanner straight away (no whitespace pass) when it starts with a
+    value, the full decoder otherwise. Errors name ``what``, never the content."""
+    try:
+        text = raw.decode("utf-8")
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:  # leading whitespace, or not JSON: the decoder says which
+            return _DECODER.decode(text)
+        if end != len(text) and text[end:].strip(_JSON_SPACE):
+            raise ValueError("extra data")
+        return value
+    except (ValueError, RecursionError):
+        raise NotificationError(f"{what} is not valid JSON") from None
 
 
 def _create_time(text: str) -> datetime | str:

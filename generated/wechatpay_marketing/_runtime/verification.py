@@ -26,6 +26,12 @@ DEFAULT_MAX_CLOCK_SKEW: Final = 300
 _SIGNATURE_TYPES: Final = frozenset({"WECHATPAY2-SHA256-RSA2048", "WECHATPAY-BRAND-SHA256-RSA2048"})
 _MAX_TIMESTAMP_DIGITS: Final = 12
 _MAX_SIGNATURE_CHARS: Final = 2048
+_REQUIRED_HEADERS: Final = (
+    "Wechatpay-Timestamp",
+    "Wechatpay-Nonce",
+    "Wechatpay-Signature",
+    "Wechatpay-Serial",
+)
 
 
 def b64decode_strict(data: bytes) -> bytes:
@@ -88,33 +94,52 @@ class ResponseVerifier:
         (``"response"`` or ``"callback"``) goes into the error. ``extra_keys`` are trusted for
         this one check too (a certificate download is signed by a certificate it carries).
         """
-        timestamp = headers.get("Wechatpay-Timestamp")
-        nonce = headers.get("Wechatpay-Nonce")
-        signature = headers.get("Wechatpay-Signature")
-        serial = headers.get("Wechatpay-Serial")
+        get = headers.get
+        self.verify_values(
+            get("Wechatpay-Timestamp"),
+            get("Wechatpay-Nonce"),
+            get("Wechatpay-Signature"),
+            get("Wechatpay-Serial"),
+            get("Wechatpay-Signature-Type"),
+            body,
+            request_id=request_id,
+            status_code=status_code,
+            subject=subject,
+            extra_keys=extra_keys,
+        )
 
-        def fail(reason: str, unknown_serial: str | None = None) -> SignatureVerificationError:
-            return SignatureVerificationError(
-                reason,
-                request_id=request_id,
-                status_code=status_code,
-                subject=subject,
-                unknown_serial=unknown_serial,
-            )
+    def verify_values(
+        self,
+        timestamp: str | None,
+        nonce: str | None,
+        signature: str | None,
+        serial: str | None,
+        signature_type: str | None,
+        body: bytes,
+        *,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        subject: str = "response",
+        extra_keys: Mapping[str, PublicKey] | None = None,
+    ) -> None:
+        """:meth:`verify` with the ``Wechatpay-*`` header values already looked up (``None``
+        for a missing one): ``Timestamp``, ``Nonce``, ``Signature``, ``Serial``,
+        ``Signature-Type``."""
+        if not (timestamp and nonce and signature and serial):
+            for name, value in zip(
+                _REQUIRED_HEADERS, (timestamp, nonce, signature, serial), strict=True
+            ):
+                if not value:
+                    raise _failure(f"missing {name} header", request_id, status_code, subject)
+        assert timestamp and nonce and signature and serial  # narrowed by the check above
 
-        for name, value in (
-            ("Wechatpay-Timestamp", timestamp),
-            ("Wechatpay-Nonce", nonce),
-            ("Wechatpay-Signature", signature),
-            ("Wechatpay-Serial", serial),
-        ):
-            if not value:
-                raise fail(f"missing {name} header")
-        assert timestamp and nonce and signature and serial  # narrowed by the loop above
-
-        signature_type = headers.get("Wechatpay-Signature-Type")
         if signature_type is not None and signature_type not in _SIGNATURE_TYPES:
-            raise fail(f"unsupported Wechatpay-Signature-Type {signature_type[:64]!r}")
+            raise _failure(
+                f"unsupported Wechatpay-Signature-Type {signature_type[:64]!r}",
+                request_id,
+                status_code,
+                subject,
+            )
 
         key = self._keys.get(serial)
         if key is None:
@@ -129,35 +154,69 @@ class ResponseVerifier:
                     if certificates is not None
                     else "nor in wechatpay_public_keys"
                 )
-                raise fail(
+                raise _failure(
                     f"unknown Wechatpay-Serial {serial[:64]!r} (not the configured WeChat Pay "
                     f"public key id, {known})",
+                    request_id,
+                    status_code,
+                    subject,
                     serial[:64],
                 )
 
         if (
-            not (timestamp.isascii() and timestamp.isdigit())
-            or len(timestamp) > _MAX_TIMESTAMP_DIGITS
+            len(timestamp) > _MAX_TIMESTAMP_DIGITS
+            or not timestamp.isascii()
+            or not timestamp.isdigit()
         ):
-            raise fail("Wechatpay-Timestamp is not a Unix time in seconds")
+            raise _failure(
+                "Wechatpay-Timestamp is not a Unix time in seconds",
+                request_id,
+                status_code,
+                subject,
+            )
         skew = abs(int(self._clock()) - int(timestamp))
         if skew >= self.max_clock_skew:
-            raise fail(
+            raise _failure(
                 f"Wechatpay-Timestamp is {skew} s away from the local clock "
-                f"(limit {self.max_clock_skew} s): stale or replayed {subject}, or a wrong clock"
+                f"(limit {self.max_clock_skew} s): stale or replayed {subject}, or a wrong clock",
+                request_id,
+                status_code,
+                subject,
             )
 
         if len(signature) > _MAX_SIGNATURE_CHARS:
-            raise fail("Wechatpay-Signature is too long")
+            raise _failure("Wechatpay-Signature is too long", request_id, status_code, subject)
         try:
             raw_signature = b64decode_strict(signature.encode("ascii"))
         except (binascii.Error, UnicodeEncodeError):
-            raise fail("Wechatpay-Signature is not valid Base64") from None
+            raise _failure(
+                "Wechatpay-Signature is not valid Base64", request_id, status_code, subject
+            ) from None
 
         try:
             nonce_bytes = nonce.encode("utf-8")
         except UnicodeEncodeError:
-            raise fail("Wechatpay-Nonce is not valid text") from None
+            raise _failure(
+                "Wechatpay-Nonce is not valid text", request_id, status_code, subject
+            ) from None
         message = b"".join((timestamp.encode(), b"\n", nonce_bytes, b"\n", body, b"\n"))
         if not key.verify(raw_signature, message):
-            raise fail(f"signature does not match the {subject}")
+            raise _failure(
+                f"signature does not match the {subject}", request_id, status_code, subject
+            )
+
+
+def _failure(
+    reason: str,
+    request_id: str | None,
+    status_code: int | None,
+    subject: str,
+    unknown_serial: str | None = None,
+) -> SignatureVerificationError:
+    return SignatureVerificationError(
+        reason,
+        request_id=request_id,
+        status_code=status_code,
+        subject=subject,
+        unknown_serial=unknown_serial,
+    )

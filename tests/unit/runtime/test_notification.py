@@ -119,6 +119,21 @@ def test_header_names_match_case_insensitively_and_body_may_be_bytearray(
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = {name.lower(): value for name, value in signed(wechatpay_key, body).items()}
     assert make().parse_notification(headers=headers, body=bytearray(body)).resource == RESOURCE
+    # ASGI-style raw headers: bytes names and values, in any case.
+    raw = {name.upper().encode(): value.encode() for name, value in headers.items()}
+    assert make().parse_notification(headers=raw, body=body).resource == RESOURCE
+
+
+def test_a_header_that_is_not_text_is_a_notification_error(
+    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+) -> None:
+    body = envelope(encrypt(json.dumps(RESOURCE).encode()))
+    headers: dict[str, Any] = dict(signed(wechatpay_key, body))
+    headers["Wechatpay-Nonce"] = 12345
+    with pytest.raises(rt.errors.NotificationError, match="header Wechatpay-Nonce must be a str"):
+        make().parse_notification(headers=headers, body=body)
+    with pytest.raises(rt.errors.NotificationError, match="headers must be a mapping"):
+        make().parse_notification(headers=[("Wechatpay-Nonce", NONCE)], body=body)
 
 
 async def test_the_async_client_parses_with_a_plain_method(
@@ -315,6 +330,11 @@ def test_empty_associated_data_decrypts(make: Callable[..., Any], wechatpay_key:
     [
         (b"not json", "not valid JSON"),
         (b"[1, 2]", "not a JSON object"),
+        (b" \n\t[1, 2]\r\n", "not a JSON object"),  # whitespace around a value is JSON
+        (envelope({"x": "y"}) + b" {}", "not valid JSON"),  # one value, then more
+        (envelope({"x": "y"}) + b"]", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"\xff{}", "not valid JSON"),  # not UTF-8
         (envelope({"x": "y"}, id=None), "'id' is missing"),
         (envelope("text"), "'resource' is missing or not an object"),
     ],
@@ -324,6 +344,30 @@ def test_a_verified_body_of_the_wrong_shape_is_a_notification_error(
 ) -> None:
     with pytest.raises(rt.errors.NotificationError, match=message):
         make().parse_notification(headers=signed(wechatpay_key, body), body=body)
+
+
+def test_whitespace_around_the_envelope_and_the_resource_is_json(
+    make: Callable[..., Any], wechatpay_key: KeyPair
+) -> None:
+    body = b"\r\n " + envelope(encrypt(b" \n" + json.dumps(RESOURCE).encode() + b"\n ")) + b"\n"
+    notification = make().parse_notification(headers=signed(wechatpay_key, body), body=body)
+    assert notification.resource == RESOURCE
+
+
+def test_a_failed_callback_names_its_request_id_whatever_the_header_case(
+    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+) -> None:
+    body = envelope(encrypt(json.dumps(RESOURCE).encode()))
+    headers = signed(wechatpay_key, body)
+    request_id = headers.pop("Request-ID")
+    headers["request-id"] = request_id
+    with pytest.raises(rt.errors.SignatureVerificationError) as info:
+        make().parse_notification(headers=headers, body=body + b" ")
+    assert info.value.request_id == request_id and request_id in str(info.value)
+    del headers["request-id"]
+    with pytest.raises(rt.errors.SignatureVerificationError) as info:
+        make().parse_notification(headers=headers, body=body + b" ")
+    assert info.value.request_id is None
 
 
 def test_a_decrypted_resource_that_is_not_json(
