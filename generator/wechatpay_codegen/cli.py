@@ -64,6 +64,21 @@ def _port(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 1 <= value <= 366 * 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 second and a year")
+    return value
+
+
+# How ``sandbox --verification`` makes the sandbox's merchant verify (the client's modes).
+SANDBOX_VERIFICATION = ("public-key", "certificate", "migration")
+# Who signs a ``sandbox notify`` callback (kept in step with wechatpay_codegen.sandbox.notify).
+NOTIFY_SIGN_WITH = ("auto", "public-key", "certificate")
+
 # What ``sandbox notify --fault`` accepts (kept here so ``--help`` needs no crypto imports; a test
 # checks it against wechatpay_codegen.sandbox.notify.FAULTS).
 NOTIFY_FAULTS = (
@@ -208,7 +223,20 @@ def _parser() -> argparse.ArgumentParser:
         sub,
         "sandbox",
         "run a local WeChat-Pay-compatible server",
-        ["sandbox", "sandbox --port 8080 --keys .sandbox"],
+        [
+            "sandbox",
+            "sandbox --port 8080 --keys .sandbox",
+            "sandbox --verification certificate --rotate-every 600",
+        ],
+        notes=(
+            "--verification: public-key (a merchant with a WeChat Pay public key: GET\n"
+            "/v3/certificates answers 404), certificate (platform certificates only: served\n"
+            "at /v3/certificates, encrypted with the APIv3 key; the newest signs every\n"
+            "merchant answer and callback) or migration (certificates served, answers still\n"
+            "signed with the public key). Brand APIs have no platform certificates: brand\n"
+            "answers are always signed with the public key. The printed client configuration\n"
+            "matches the mode."
+        ),
     )
     sandbox.add_argument(
         "--specs", type=Path, default=_UNSET, help=f"spec folder {_config_default(DEFAULT_SPECS)}"
@@ -216,6 +244,21 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     sandbox.add_argument("--port", type=_port, default=0, help="port (0: a free one)")
     sandbox.add_argument("--keys", type=Path, default=Path(".sandbox"), help="key folder")
+    sandbox.add_argument(
+        "--verification",
+        choices=SANDBOX_VERIFICATION,
+        default="public-key",
+        help="how the merchant verifies answers: its WeChat Pay public key, platform "
+        "certificates, or both (the migration period)",
+    )
+    sandbox.add_argument(
+        "--rotate-every",
+        type=_seconds,
+        metavar="SECONDS",
+        default=_UNSET,
+        help="issue a new platform certificate this often (it signs from then on; the old ones "
+        "stay listed); needs --verification certificate or migration (default: never)",
+    )
     actions = sandbox.add_subparsers(dest="sandbox_command", metavar="{notify}")
     notify = actions.add_parser(
         "notify",
@@ -223,7 +266,11 @@ def _parser() -> argparse.ArgumentParser:
         description="POST a signed, encrypted callback built from the spec's example to URL and "
         "report the answer (exit 0 when WeChat Pay would be satisfied).",
         epilog="examples:\n  wechatpay-codegen sandbox notify --url http://127.0.0.1:8000/notify "
-        "--event COUPON.SEND",
+        "--event COUPON.SEND\n  wechatpay-codegen sandbox notify --url "
+        "http://127.0.0.1:8000/notify --event COUPON.SEND --sign-with certificate\n\n"
+        "--sign-with auto signs as the sandbox on the same key folder signs its answers: with its\n"
+        "newest platform certificate while it runs with --verification certificate, else with\n"
+        "the WeChat Pay public key.",
         formatter_class=_Formatter,
     )
     notify.add_argument("--url", required=True, help="your callback endpoint (http or https)")
@@ -235,6 +282,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fault",
         choices=sorted(NOTIFY_FAULTS),
         help="send a forged callback instead; exit 0 when the endpoint refuses it",
+    )
+    notify.add_argument(
+        "--sign-with",
+        choices=NOTIFY_SIGN_WITH,
+        default="auto",
+        help="who signs: as the sandbox does (auto), the WeChat Pay public key, or the sandbox's "
+        "newest platform certificate (needs a sandbox started with --verification certificate "
+        "or migration on the same --keys folder)",
     )
     notify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (10)")
     # also accepted after "notify"; SUPPRESS keeps the value given before it
@@ -334,10 +389,19 @@ def _run(args: argparse.Namespace) -> int:
             brand=args.brand,
             fault=args.fault,
             timeout=args.timeout,
+            sign_with=args.sign_with,
         )
     if args.command == "sandbox":
         from .sandbox.cli import run_sandbox
 
+        rotate_every = getattr(args, "rotate_every", None)
+        if rotate_every is not None and args.verification == "public-key":
+            print(
+                f"{PROG} sandbox: --rotate-every rotates platform certificates: give "
+                "--verification certificate (or migration) too",
+                file=sys.stderr,
+            )
+            return 2
         chosen = _settings({"specs": getattr(args, "specs", None)})
         if chosen is None:
             return 1
@@ -347,6 +411,8 @@ def _run(args: argparse.Namespace) -> int:
             port=args.port,
             keys=args.keys,
             package=chosen.package,
+            verification=args.verification,
+            rotate_every=rotate_every,
         )
     raise AssertionError(args.command)  # argparse rejects unknown commands first
 

@@ -216,8 +216,9 @@ def certificate_store_for(
     if scheme == "brand":
         if wanted or not have_public_key:
             raise ConfigurationError(
-                "brand APIs verify with the WeChat Pay public key: pass wechatpay_public_key_id= "
-                "and wechatpay_public_key= (platform certificates are for merchants)"
+                "brand APIs verify with the WeChat Pay public key only (WeChat Pay has no platform "
+                "certificates for brands): pass wechatpay_public_key_id= and "
+                "wechatpay_public_key= from the brand platform"
             )
         return None
     if wanted is None:  # auto: certificates without a public key, and alongside it while moving

@@ -282,7 +282,32 @@ def test_configuration_errors(sandbox: Sandbox) -> None:
     with pytest.raises(wp.ConfigurationError, match="brand APIs verify with the WeChat Pay public"):
         wp.WeChatPayClient(**brand, platform_certificates=True)
     brand_no_key = {k: v for k, v in brand.items() if not k.startswith("wechatpay_public_key")}
-    with pytest.raises(wp.ConfigurationError, match="brand"):
+    with pytest.raises(wp.ConfigurationError, match="no platform certificates for brands"):
         wp.WeChatPayClient(**brand_no_key)
     with wp.WeChatPayClient(**brand) as client:
         assert client.verification_mode == "public-key"
+
+
+def test_brands_stay_on_the_public_key_while_the_merchant_uses_certificates(
+    calls: dict[str, DemoCall], sandbox: Sandbox, certificate_mode: str
+) -> None:
+    """Brand APIs offer only the public-key mode (WeChat Pay's brand API overview), so the
+    sandbox signs brand answers and callbacks with the public key in certificate mode too, and
+    a brand request naming a platform certificate is refused like any unknown serial."""
+    call = calls["submit_delivery_plan"]
+    with wp.WeChatPayClient(**sandbox.brand_config(api_v3_key=True)) as brand:
+        assert brand.verification_mode == "public-key"
+        assert brand.submit_delivery_plan(**call.kwargs) is None
+        [answered] = sandbox.requests
+        assert answered.response_headers["Wechatpay-Serial"] == sandbox.keys.wechatpay_public_key_id
+        assert downloads(sandbox) == 0
+        callback = sandbox.callback("COUPON.SEND", brand=True)
+        headers = callback.header_dict()
+        assert headers["Wechatpay-Serial"] == sandbox.keys.wechatpay_public_key_id
+        assert brand.parse_notification(headers=headers, body=callback.body).id
+        with pytest.raises(wp.BadRequestError, match="Wechatpay-Serial"):
+            brand.submit_delivery_plan(
+                **call.kwargs, extra_headers={"Wechatpay-Serial": certificate_mode}
+            )
+    merchant_callback = sandbox.callback("COUPON.SEND")
+    assert merchant_callback.header_dict()["Wechatpay-Serial"] == certificate_mode

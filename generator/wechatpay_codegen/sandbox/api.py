@@ -14,6 +14,7 @@ from .keys import SandboxKeys, generate_keys, load_or_create_keys
 from .notify import Callback, NotifyResult, build_callback, send_callback
 from .operations import Operation, RouteTable, build_operations
 from .pipeline import Processor
+from .platform_state import save_platform_state
 from .recording import RecordedRequest
 from .server import Limits, SandboxHTTPServer
 
@@ -65,6 +66,7 @@ class Sandbox:
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._record_platform()  # a new sandbox starts as a public-key merchant
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -201,12 +203,13 @@ class Sandbox:
         """A callback as WeChat Pay sends it: the spec's example of ``event_type``, encrypted with
         ``keys.api_v3_key`` (``brand``: ``keys.brand_api_key``) and signed with the sandbox's
         WeChat Pay key (in certificate mode: the current platform certificate's key, and its
-        serial). ``resource`` replaces the example; ``fault`` forges it (see
-        :data:`.notify.FAULTS`). Raises :class:`.notify.NotifyError` for an unknown event type."""
+        serial; brand callbacks always the public key: brands have no platform certificates).
+        ``resource`` replaces the example; ``fault`` forges it (see :data:`.notify.FAULTS`).
+        Raises :class:`.notify.NotifyError` for an unknown event type."""
         platform = self.processor.platform
         current = platform.current if platform.enabled else None
         signer = None
-        if current is not None and platform.sign_with == "certificate":
+        if current is not None and platform.sign_with == "certificate" and not brand:
             signer = (current.private_key, current.serial_no)  # certificate mode signs with it
         return build_callback(
             self.specs,
@@ -246,6 +249,7 @@ class Sandbox:
         self.processor.platform.enable(sign_with)
         current = self.processor.platform.current
         assert current is not None
+        self._record_platform()
         return current.serial_no
 
     def use_public_key_only(self) -> None:
@@ -253,11 +257,20 @@ class Sandbox:
         The platform certificates are forgotten; the next ``use_platform_certificates`` issues
         a new one."""
         self.processor.platform.disable()
+        self._record_platform()
 
     def rotate_platform_certificate(self) -> str:
         """Issue a new platform certificate that signs from now on; the old one stays listed.
         Returns the new serial number."""
-        return self.processor.platform.rotate().serial_no
+        serial = self.processor.platform.rotate().serial_no
+        self._record_platform()
+        return serial
+
+    def _record_platform(self) -> None:
+        """Keep the key folder's record of the certificate mode current (for ``sandbox
+        notify`` in another process); nothing without a key folder."""
+        if self.keys.directory is not None:
+            save_platform_state(self.keys.directory, self.processor.platform)
 
     @property
     def platform_certificate_serials(self) -> list[str]:

@@ -39,9 +39,11 @@ from ..validate import validate_specs
 from ..webhooks import WebhookSpec, read_webhooks
 from .crypto import new_nonce, response_message, sign
 from .keys import KeysError, SandboxKeys, load_or_create_keys
+from .platform_state import load_signing_certificate
 
 __all__ = [
     "FAULTS",
+    "SIGN_WITH",
     "Callback",
     "NotifyError",
     "NotifyResult",
@@ -261,6 +263,41 @@ def _shown(body: bytes) -> str:
     return cleaned + (" ..." if len(body) > 400 else "")
 
 
+#: What ``sandbox notify --sign-with`` accepts.
+SIGN_WITH = ("auto", "public-key", "certificate")
+
+
+def _signer(
+    keys: SandboxKeys, keys_dir: Path, sign_with: str, brand: bool
+) -> tuple[tuple[rsa.RSAPrivateKey, str] | None, str]:
+    """``(signer for build_callback, what to print)``: the platform certificate the sandbox
+    signs with (``auto``: when its key folder says it is in certificate mode), else the WeChat
+    Pay public key pair."""
+    if sign_with not in SIGN_WITH:
+        raise NotifyError(f"--sign-with must be one of {', '.join(SIGN_WITH)}, got {sign_with!r}")
+    public = f"the WeChat Pay public key {keys.wechatpay_public_key_id}"
+    if brand:
+        if sign_with == "certificate":
+            raise NotifyError(
+                "brand callbacks are signed with the WeChat Pay public key: brand APIs have no "
+                "platform certificates (leave out --sign-with, or drop --brand)"
+            )
+        return None, public
+    if sign_with == "public-key":
+        return None, public
+    state = load_signing_certificate(keys_dir)
+    if state is None:
+        if sign_with == "certificate":
+            raise NotifyError(
+                f"no platform certificate in {keys_dir}: start the sandbox with this key folder "
+                "and --verification certificate (or migration) first"
+            )
+        return None, public
+    if sign_with == "auto" and state.sign_with != "certificate":
+        return None, public  # migration mode: the sandbox still signs with the public key
+    return (state.private_key, state.serial_no), f"platform certificate {state.serial_no}"
+
+
 def run_notify(
     specs: Path,
     url: str,
@@ -270,19 +307,28 @@ def run_notify(
     brand: bool = False,
     fault: str | None = None,
     timeout: float = 10.0,
+    sign_with: str = "auto",
 ) -> int:
     """The CLI command. Exit 0 when the answer is what WeChat Pay needs (2xx for a real callback;
-    for ``--fault``, anything but 2xx), 1 otherwise or when nothing could be sent."""
+    for ``--fault``, anything but 2xx), 1 otherwise or when nothing could be sent.
+
+    ``sign_with``: ``auto`` signs as the sandbox using ``keys_dir`` signs its answers (its newest
+    platform certificate in certificate mode, else the public key), or ``public-key`` /
+    ``certificate`` (which needs a sandbox in certificate or migration mode on that folder)."""
     try:
         spec_set = _load(specs)
         keys, _ = load_or_create_keys(keys_dir)
-        callback = build_callback(spec_set, keys, event_type, brand=brand, fault=fault)
+        signer, signed_by = _signer(keys, keys_dir, sign_with, brand)
+        callback = build_callback(
+            spec_set, keys, event_type, brand=brand, fault=fault, signer=signer
+        )
         result = send_callback(url, callback, timeout=timeout)
     except (NotifyError, KeysError) as exc:
         print(f"sandbox notify: {exc}", file=sys.stderr)
         return 1
     what = f"{event_type} ({fault})" if fault else event_type
     print(f"POST {url} {what}: {result.status} {result.reason} in {result.elapsed_ms:.0f} ms")
+    print(f"signed with {signed_by}")
     if result.body:
         print(f"answer body: {_shown(result.body)}")
     if fault is None:

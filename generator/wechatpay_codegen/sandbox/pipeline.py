@@ -122,13 +122,13 @@ class Processor:
             True: ("brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key),
         }
 
-    @property
-    def signer(self) -> ResponseSigner:
+    def signer(self, *, brand: bool = False) -> ResponseSigner:
         """Who signs answers: the newest platform certificate in certificate mode, else the
-        WeChat Pay public key."""
+        WeChat Pay public key. Brand APIs have no platform certificates (WeChat Pay's brand API
+        overview: public-key mode only), so brand answers are always signed with the key."""
         platform = self.platform
         current = platform.current
-        if not platform.enabled or platform.sign_with != "certificate" or current is None:
+        if brand or not platform.enabled or platform.sign_with != "certificate" or current is None:
             return self.public_key_signer
         signer = self._certificate_signers.get(current.serial_no)
         if signer is None:
@@ -298,7 +298,8 @@ class Processor:
                 issue = f"is required on this API: send the WeChat Pay public key id ({expected})"
                 self._reject_400(Problem400(f"{field} {issue}", field, issue, "header"))
             return
-        if serial != expected and not self.platform.knows(serial):
+        # a platform certificate serial is fine from a merchant; brands have the key only
+        if serial != expected and (op.is_brand or not self.platform.knows(serial)):
             whose = "brand" if op.is_brand else "merchant"
             issue = f"is not the WeChat Pay public key id of this {whose} ({expected})"
             message = f"{field} {_short(serial)!r} {issue}"
@@ -372,8 +373,9 @@ class Processor:
             caller_key = self._parties[op.is_brand][3]  # the caller decrypts with its own key
             data = encrypt_fields(json.loads(body), op.sensitive_response, caller_key)
             body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        signed = self.signer.sign(body)
-        headers = self.signer.headers(signed, op.signature_type)
+        signer = self.signer(brand=op.is_brand)
+        signed = signer.sign(body)
+        headers = signer.headers(signed, op.signature_type)
         reply = self._signed_reply(op.status, headers, body)
         if op.answer_type:
             fixed = tuple(
@@ -387,7 +389,7 @@ class Processor:
         if not self.platform.enabled:
             return self._error(404, "RESOURCE_NOT_EXISTS", _NO_CERTIFICATES)
         body = self.platform.listing()
-        signer = self.signer
+        signer = self.signer()
         headers = signer.headers(signer.sign_fresh(body, int(time.time())), MERCHANT_SCHEME)
         return self._signed_reply(200, headers, body)
 
@@ -408,7 +410,7 @@ class Processor:
         if fault.kind == "not-json":
             body, status = _NOT_JSON, 200  # correctly signed below, like any answer
         now = int(time.time())
-        signer = self.signer
+        signer = self.signer(brand=op.is_brand)
         if fault.kind == "stale-timestamp":
             signed = signer.sign_fresh(body, now - STALE_SECONDS)
         elif fault.kind == "bad-signature":
