@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import contenders
-from .sandbox_process import FastServerProcess, SandboxProcess
+from .sandbox_process import FastServerProcess, SandboxProcess, ServerProcess
 from .stats import Row, median, ratio_row, us
 
 SECTION = "2 async"
@@ -32,25 +32,43 @@ class Rate:
     calls: int = 0
     wall: float = 0.0
     cpu: float = 0.0
+    #: CPU of the event loop's thread alone (``cpu`` adds the signing threads).
+    loop_cpu: float = 0.0
+    #: CPU of the server process during the batches; None where it cannot be read.
+    server_cpu: float | None = 0.0
 
     @property
     def per_second(self) -> float:
         return self.calls / self.wall if self.wall else 0.0
 
 
-async def _batch(contender: contenders.AsyncContender, level: int, calls: int, rate: Rate) -> None:
+async def _batch(
+    contender: contenders.AsyncContender,
+    level: int,
+    calls: int,
+    rate: Rate,
+    server: ServerProcess | None = None,
+) -> None:
     per_worker = max(1, calls // level)
 
     async def worker() -> None:
         for _ in range(per_worker):
             await contender.call()
 
+    server0 = server.cpu_seconds() if server is not None else None
     cpu0 = time.process_time()
+    loop0 = time.thread_time()
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(level)))
     rate.wall += time.perf_counter() - start
     rate.cpu += time.process_time() - cpu0
+    rate.loop_cpu += time.thread_time() - loop0
     rate.calls += per_worker * level
+    server1 = server.cpu_seconds() if server is not None else None
+    if server0 is None or server1 is None or rate.server_cpu is None:
+        rate.server_cpu = None
+    else:
+        rate.server_cpu += server1 - server0
 
 
 def _time_rsa(config: dict[str, object], samples: list[float], verifies: list[float]) -> None:
@@ -95,7 +113,7 @@ async def _run(
             for level in LEVELS:
                 for name in names:
                     budget = calls["slow" if "wechatpayv3" in name or "httpx" in name else "fast"]
-                    await _batch(named[name], level, budget, rates[name, level])
+                    await _batch(named[name], level, budget, rates[name, level], fast)
             await _batch(against_sandbox, 64, calls["fast"], sandbox_rate)
         for contender in (*named.values(), against_sandbox):
             await contender.close()
@@ -127,14 +145,7 @@ async def _run(
             )
     top = rates[ours, 64]
     if top.calls:
-        cpu = top.cpu / top.calls
-        rows.append(
-            Row(
-                SECTION,
-                "(info) client CPU at 64 in flight (event loop + signing threads)",
-                f"{100 * top.per_second * cpu:.0f}% of one core",
-            )
-        )
+        rows += _ceiling_rows(top, cores, sign, verify, bound)
     for level in LEVELS:
         rows.append(
             ratio_row(
@@ -153,6 +164,54 @@ async def _run(
             unit="% of bound",
         )
     )
+    return rows
+
+
+def _ceiling_rows(top: Rate, cores: int, sign: float, verify: float, bound: float) -> list[Row]:
+    """Where the CPU of one call at 64 in flight goes, and the ceiling that follows.
+
+    The server shares the cores, so what limits throughput is the CPU of a whole call, client and
+    server together: at most ``cores / (client CPU + server CPU)`` calls per second however well
+    the work is spread. The best case against this server is a client whose only work is one
+    signature and one verification: ``cores / (sign + verify + server CPU)``.
+    """
+    cpu = top.cpu / top.calls
+    loop = top.loop_cpu / top.calls
+    rows = [
+        Row(
+            SECTION,
+            "(info) client CPU at 64 in flight (event loop + signing threads)",
+            f"{100 * top.per_second * cpu:.0f}% of one core",
+        ),
+        Row(
+            SECTION,
+            "(info) client CPU per call at 64 in flight",
+            f"{us(cpu)}: event loop thread {us(loop)}, signing threads {us(cpu - loop)}; "
+            f"beyond sign + verify {us(cpu - sign - verify)}",
+        ),
+    ]
+    if top.server_cpu is None:
+        return rows
+    server = top.server_cpu / top.calls
+    ceiling = cores / (cpu + server)
+    best = cores / (sign + verify + server)
+    rows += [
+        Row(SECTION, "(info) server CPU per call at 64 in flight (_fast_server.py)", us(server)),
+        ratio_row(
+            SECTION,
+            "(info) measured ceiling: cores / (client + server CPU per call)",
+            100 * ceiling / bound,
+            value=f"{ceiling:,.0f} calls/s",
+            unit="% of bound",
+        ),
+        ratio_row(
+            SECTION,
+            "(info) best case, a client doing only sign + verify: cores / (sign + verify + server)",
+            100 * best / bound,
+            value=f"{best:,.0f} calls/s",
+            unit="% of bound",
+        ),
+    ]
     return rows
 
 

@@ -1,7 +1,9 @@
 """Start a server in a child process and hand back its base URL and client configuration.
 
 ``SandboxProcess(specs)`` runs the sandbox (``_server.py``); ``FastServerProcess()`` the minimal
-server of the concurrency benchmark (``_fast_server.py``). Each is pinned to ``cpu`` when given.
+server of the concurrency benchmark (``_fast_server.py``). Each is pinned to ``cpu`` when given;
+``cpu_seconds()`` reads the CPU time a server has used so far (Linux), so that a section can say
+what the server costs per call.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ class ServerProcess:
         self.base_url = info["base_url"]
         self._merchant = info["merchant"]
         return self
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the server process has used so far; None where ``/proc``
+        does not tell (not Linux)."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     @property
     def host_port(self) -> tuple[str, int]:
