@@ -376,3 +376,34 @@ async def test_sign_workers_deliver_results_and_errors_and_skip_cancelled_calls(
     there = await asyncio.to_thread(other_loop)
     assert await here == ["h"] * 20 and there == ["t"] * 20
     workers.close()
+
+
+async def test_sign_workers_sign_on_the_loop_once_every_thread_has_a_job_queued(
+    runtime_root: Any,
+) -> None:
+    import importlib
+
+    from .conftest import PACKAGE
+
+    workers = importlib.import_module(f"{PACKAGE}._runtime.sign_workers").SignWorkers(1)
+    loop_thread = threading.get_ident()
+    started, release = threading.Event(), threading.Event()
+
+    def busy() -> str:  # keeps the only thread busy until released
+        started.set()
+        return "busy" if release.wait(5) else "timeout"
+
+    def where() -> str:
+        return "loop" if threading.get_ident() == loop_thread else "thread"
+
+    first = asyncio.ensure_future(workers.sign(busy))
+    assert await asyncio.to_thread(started.wait, 5)
+    # The thread is busy and nothing is queued: the next job goes to the thread all the same.
+    second = asyncio.ensure_future(workers.sign(where))
+    await asyncio.sleep(0)
+    assert workers._jobs.qsize() == 1
+    # Now every thread has a job waiting: this one is signed at once, on the loop.
+    assert await asyncio.wait_for(workers.sign(where), 1) == "loop"
+    release.set()
+    assert await first == "busy" and await second == "thread"
+    workers.close()
