@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench lint typecheck clean
+.PHONY: venv run test golden bench lint typecheck clean
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy --strict generator/wechatpay_codegen templates/runtime
+	$(BIN)/mypy --strict tests/unit/runtime  # the runtime's tests, against the generated copy
 	cd generated && ../$(BIN)/mypy --strict wechatpay_marketing
 
 test: venv
@@ -35,6 +36,14 @@ test: venv
 	$(BIN)/wechatpay-codegen generate --check
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
+
+# Refresh every stored expected output after a deliberate change (specs/, templates/, generator/):
+# generated/ from specs/, tests/golden/expected from the golden fixture specs, and the bad-spec
+# message snapshots. Review `git diff` afterwards: it is the change you are accepting.
+golden: venv
+	$(BIN)/wechatpay-codegen generate --specs specs --out generated
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
+	UPDATE_SNAPSHOTS=1 $(BIN)/pytest -q tests/unit/test_bad_specs.py
 
 bench: venv
 	$(BIN)/python -m pip install -q -e '.[bench]'

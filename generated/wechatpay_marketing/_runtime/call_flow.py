@@ -14,7 +14,7 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from .aead import ApiV3Key
 from .certificates import CERTIFICATES_PATH, CertificateStore, parse_certificates
@@ -83,7 +83,7 @@ class CallFlow:
     _bases: list[Endpoint]
     _headers: dict[str, str]
     _headers_with_body: dict[str, str]
-    _retry_policy: ClassVar[RetryPolicy]
+    _retry_policy: RetryPolicy
     timeout: float
     max_retries: int
     max_response_bytes: int

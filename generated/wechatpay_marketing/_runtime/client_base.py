@@ -73,8 +73,9 @@ class ClientBase(CallFlow, Generic[_HttpT, _TransportT]):
     #: The generated client classes set these to their distribution's name and version.
     _package_name: ClassVar[str] = "wechatpay-client"
     _package_version: ClassVar[str] = "0"
-    #: Backoff timing; a class attribute so tests (and users) can shorten it.
-    _retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: Backoff timing; a class attribute, so tests (and users) can shorten it for a class or for
+    #: one client.
+    _retry_policy: RetryPolicy = RetryPolicy()
     #: Platform certificates: download again at least this often, and never more often than the
     #: minimum interval (unknown serials included); class attributes so tests can shorten them.
     _certificate_refresh_interval: ClassVar[float] = 12 * 3600.0

@@ -1,77 +1,54 @@
 """Fixtures for the runtime tests.
 
-The runtime is tested from its source, ``templates/runtime``: it is copied into a throwaway package
-``rt_pkg/_runtime`` (the same relative layout as in the generated package) which is put on
-``sys.path``. Keys are real RSA keys generated here; HTTP goes to a real server on loopback.
+The runtime is imported as the package the generator wrote (see :mod:`.rt`); every test here fails
+while that copy is not byte-identical to its source, ``templates/runtime``. Keys are real RSA keys
+generated here; HTTP goes to a real server on loopback.
 """
 
 from __future__ import annotations
 
-import importlib
-import shutil
 import socket
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from . import rt
 from .server import SignedServer
 
 RUNTIME_SOURCE = Path(__file__).resolve().parents[3] / "templates" / "runtime"
-PACKAGE = "rt_pkg"
 MERCHANT_ID = "1900000001"
 BRAND_ID = "4010000001"
 SERIAL_NO = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 WECHATPAY_KEY_ID = "PUB_KEY_ID_0114232134912410000000000000"
 
 
-@pytest.fixture(scope="session")
-def runtime_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("runtime-pkg")
-    package = root / PACKAGE
-    package.mkdir()
-    (package / "__init__.py").write_text('"""Stand-in for the generated package."""\n')
-    shutil.copytree(
-        RUNTIME_SOURCE, package / "_runtime", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    sys.path.insert(0, str(root))
-    yield root
-    sys.path.remove(str(root))
+def _stale_runtime_files() -> list[str]:
+    """The files in which the runtime under test differs from ``templates/runtime``."""
+    assert rt.package.__file__ is not None
+    copy = Path(rt.package.__file__).parent
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in folder.glob("*.py")}
+
+    source, copied = files(RUNTIME_SOURCE), files(copy)
+    return sorted(n for n in source.keys() | copied.keys() if source.get(n) != copied.get(n))
 
 
-def _module(root: Path, name: str) -> ModuleType:
-    assert str(root) in sys.path
-    return importlib.import_module(f"{PACKAGE}._runtime.{name}" if name else f"{PACKAGE}._runtime")
-
-
-@pytest.fixture(scope="session")
-def rt(runtime_root: Path) -> SimpleNamespace:
-    """The runtime's modules: ``rt.errors``, ``rt.signing``, ``rt.client``, ..."""
-    names = [
-        "errors",
-        "keys",
-        "signing",
-        "verification",
-        "client",
-        "retries",
-        "request",
-        "response",
-        "transport",
-        "log",
-        "serde",
-        "aead",
-        "notification",
-        "certificates",
-    ]
-    return SimpleNamespace(
-        package=_module(runtime_root, ""), **{n: _module(runtime_root, n) for n in names}
-    )
+@pytest.fixture(scope="session", autouse=True)
+def runtime_is_current() -> None:
+    stale = _stale_runtime_files()
+    if stale:
+        pytest.fail(
+            f"the runtime under test ({Path(rt.package.__file__ or '').parent}) is not a copy of "
+            f"templates/runtime (differs: {', '.join(stale)}): run `make golden`",
+            pytrace=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,9 +123,7 @@ def backup_server(merchant_key: KeyPair, wechatpay_key: KeyPair) -> Iterator[Sig
 
 
 @pytest.fixture(scope="session")
-def loaded_keys(
-    rt: SimpleNamespace, merchant_key: KeyPair, wechatpay_key: KeyPair
-) -> SimpleNamespace:
+def loaded_keys(merchant_key: KeyPair, wechatpay_key: KeyPair) -> SimpleNamespace:
     """The keys parsed once (parsing and checking an RSA private key takes ~40 ms)."""
     return SimpleNamespace(
         private=rt.keys.load_private_key(merchant_key.private_pem),
@@ -172,15 +147,13 @@ def client_kwargs(loaded_keys: SimpleNamespace, server: SignedServer) -> dict[st
 
 
 @pytest.fixture
-def fast_policy(rt: SimpleNamespace) -> Any:
+def fast_policy() -> Any:
     """Backoff in milliseconds, so retry tests stay quick."""
     return rt.retries.RetryPolicy(base_delay=0.001, max_delay=0.004, max_retry_after=2.0)
 
 
 @pytest.fixture
-def make_client(
-    rt: SimpleNamespace, client_kwargs: dict[str, Any], fast_policy: Any
-) -> Iterator[Any]:
+def make_client(client_kwargs: dict[str, Any], fast_policy: Any) -> Iterator[Any]:
     """Factory of sync clients (closed at teardown) with fast backoff."""
     made: list[Any] = []
 
@@ -196,9 +169,7 @@ def make_client(
 
 
 @pytest.fixture
-async def make_async_client(
-    rt: SimpleNamespace, client_kwargs: dict[str, Any], fast_policy: Any
-) -> Any:
+async def make_async_client(client_kwargs: dict[str, Any], fast_policy: Any) -> Any:
     made: list[Any] = []
 
     def make(**overrides: Any) -> Any:
@@ -213,7 +184,7 @@ async def make_async_client(
 
 
 @pytest.fixture
-def ops(rt: SimpleNamespace) -> SimpleNamespace:
+def ops() -> SimpleNamespace:
     """Operations shaped like the four documented ones."""
     op = rt.client.Operation
     return SimpleNamespace(

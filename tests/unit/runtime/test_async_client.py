@@ -10,11 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from . import rt
 from .conftest import BRAND_ID, KeyPair, closed_port
 from .server import Reply, SignedServer
 
@@ -67,7 +68,6 @@ async def test_retries_sign_afresh_with_identical_bodies(
 
 
 async def test_retries_stop_and_4xx_is_not_retried(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -131,7 +131,6 @@ async def test_failover_after_timeout_before_response(
 
 
 async def test_no_failover_on_503(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -147,7 +146,6 @@ async def test_no_failover_on_503(
 
 @pytest.mark.parametrize("status", [200, 204])
 async def test_unverifiable_response_raises(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -161,7 +159,6 @@ async def test_unverifiable_response_raises(
 
 
 async def test_oversized_response_is_refused(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -175,7 +172,6 @@ async def test_oversized_response_is_refused(
 
 
 async def test_trickling_body_is_cut_off(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -223,7 +219,6 @@ def trickling_headers_port() -> Iterator[int]:
 
 
 async def test_trickling_headers_are_cut_off_by_the_deadline(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     trickling_headers_port: int,
@@ -248,7 +243,6 @@ async def test_concurrent_calls_share_the_client(
 
 
 async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -301,7 +295,6 @@ async def test_waiting_does_not_block_the_event_loop(
 
 
 async def test_scheme_mismatch_and_closed_client(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -317,7 +310,6 @@ async def test_scheme_mismatch_and_closed_client(
 
 
 async def test_user_async_http_client_is_kept_open(
-    rt: SimpleNamespace,
     make_async_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -333,21 +325,15 @@ async def test_user_async_http_client_is_kept_open(
 
 
 def test_sync_http_client_is_refused_by_async_client(
-    rt: SimpleNamespace, client_kwargs: dict[str, Any], merchant_key: KeyPair
+    client_kwargs: dict[str, Any], merchant_key: KeyPair
 ) -> None:
     with httpx.Client() as sync_client, pytest.raises(rt.errors.ConfigurationError) as info:
-        rt.client.AsyncAPIClient(**client_kwargs, http_client=sync_client)
+        rt.client.AsyncAPIClient(**client_kwargs, http_client=cast(Any, sync_client))
     assert "httpx.AsyncClient" in str(info.value)
 
 
-async def test_sign_workers_deliver_results_and_errors_and_skip_cancelled_calls(
-    runtime_root: Any,
-) -> None:
-    import importlib
-
-    from .conftest import PACKAGE
-
-    workers = importlib.import_module(f"{PACKAGE}._runtime.sign_workers").SignWorkers(2)
+async def test_sign_workers_deliver_results_and_errors_and_skip_cancelled_calls() -> None:
+    workers = rt.sign_workers.SignWorkers(2)
     signs = [workers.sign(lambda i=i: f"s{i}") for i in range(40)]  # type: ignore[misc]
     assert await asyncio.gather(*signs) == [f"s{i}" for i in range(40)]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import importlib
 import ipaddress
 import socket
 import ssl
@@ -18,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,19 +28,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from .conftest import PACKAGE, closed_port
+from . import rt
+from .conftest import closed_port
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
 
 
-@pytest.fixture(scope="session")
-def tr(runtime_root: Path) -> SimpleNamespace:
-    names = ["http11", "sync_pool", "async_pool", "transport", "tls", "client", "keys", "errors"]
-    return SimpleNamespace(**{n: importlib.import_module(f"{PACKAGE}._runtime.{n}") for n in names})
-
-
 def parse(
-    tr: SimpleNamespace,
     data: bytes,
     *,
     method: str = "GET",
@@ -50,7 +42,7 @@ def parse(
     step: int = 0,
     eof: bool = False,
 ) -> Any:
-    parser = tr.http11.ResponseParser(method, limit)
+    parser = rt.http11.ResponseParser(method, limit)
     chunks = [data[i : i + step] for i in range(0, len(data), step)] if step else [data]
     done = False
     for chunk in chunks:
@@ -66,49 +58,49 @@ def parse(
 
 
 @pytest.mark.parametrize("step", [0, 1, 7])
-def test_content_length_response_in_any_pieces(tr: SimpleNamespace, step: int) -> None:
-    parser = parse(tr, OK, step=step)
+def test_content_length_response_in_any_pieces(step: int) -> None:
+    parser = parse(OK, step=step)
     assert parser.done and parser.status_code == 200 and parser.body == b'{"ok":true}'
     assert parser.reusable and not parser.too_large
     assert parser.headers["content-type"] == "application/json"
 
 
 @pytest.mark.parametrize("step", [0, 1, 5])
-def test_chunked_body_with_extensions_and_trailers(tr: SimpleNamespace, step: int) -> None:
+def test_chunked_body_with_extensions_and_trailers(step: int) -> None:
     data = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b'4;ext=1\r\n{"a"\r\n3\r\n:1}\r\n0\r\nX-Trailer: t\r\n\r\n'
     )
-    parser = parse(tr, data, step=step)
+    parser = parse(data, step=step)
     assert parser.done and parser.body == b'{"a":1}' and parser.reusable
 
 
-def test_interim_response_is_skipped(tr: SimpleNamespace) -> None:
-    parser = parse(tr, b"HTTP/1.1 100 Continue\r\n\r\n" + OK)
+def test_interim_response_is_skipped() -> None:
+    parser = parse(b"HTTP/1.1 100 Continue\r\n\r\n" + OK)
     assert parser.status_code == 200 and parser.body == b'{"ok":true}'
 
 
-def test_bodiless_responses(tr: SimpleNamespace) -> None:
-    assert parse(tr, b"HTTP/1.1 204 No Content\r\nRequest-ID: r\r\n\r\n").body == b""
-    head = parse(tr, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", method="HEAD")
+def test_bodiless_responses() -> None:
+    assert parse(b"HTTP/1.1 204 No Content\r\nRequest-ID: r\r\n\r\n").body == b""
+    head = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", method="HEAD")
     assert head.done and head.body == b"" and head.reusable
 
 
-def test_body_until_close_and_connection_close(tr: SimpleNamespace) -> None:
-    parser = parse(tr, b"HTTP/1.1 200 OK\r\n\r\nabc", eof=True)
+def test_body_until_close_and_connection_close() -> None:
+    parser = parse(b"HTTP/1.1 200 OK\r\n\r\nabc", eof=True)
     assert parser.done and parser.body == b"abc" and not parser.reusable
-    closing = parse(tr, OK.replace(b"OK\r\n", b"OK\r\nConnection: close\r\n", 1))
+    closing = parse(OK.replace(b"OK\r\n", b"OK\r\nConnection: close\r\n", 1))
     assert closing.done and not closing.reusable
-    assert not parse(tr, OK.replace(b"HTTP/1.1", b"HTTP/1.0")).reusable
+    assert not parse(OK.replace(b"HTTP/1.1", b"HTTP/1.0")).reusable
 
 
-def test_size_limits(tr: SimpleNamespace) -> None:
-    declared = parse(tr, b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", limit=100)
+def test_size_limits() -> None:
+    declared = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", limit=100)
     assert declared.done and declared.too_large and declared.body == b"" and not declared.reusable
-    streamed = parse(tr, b"HTTP/1.1 500 Oops\r\n\r\n" + b"x" * 300, limit=100)
+    streamed = parse(b"HTTP/1.1 500 Oops\r\n\r\n" + b"x" * 300, limit=100)
     assert streamed.too_large and streamed.body == b"x" * 100  # error bodies are cut, kept
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"c8\r\n" + b"y" * 200
-    big = parse(tr, chunked, limit=100)
+    big = parse(chunked, limit=100)
     assert big.too_large and big.body == b""  # a 2xx over the limit is refused, not cut
 
 
@@ -126,26 +118,24 @@ def test_size_limits(tr: SimpleNamespace) -> None:
         (b"HTTP/1.1 200 OK\r\n" + b"X: " + b"a" * 70000, "64 KiB"),
     ],
 )
-def test_malformed_responses_are_protocol_errors(
-    tr: SimpleNamespace, data: bytes, words: str
-) -> None:
-    with pytest.raises(tr.http11.ProtocolError, match=words):
-        parse(tr, data)
+def test_malformed_responses_are_protocol_errors(data: bytes, words: str) -> None:
+    with pytest.raises(rt.http11.ProtocolError, match=words):
+        parse(data)
 
 
-def test_early_close_is_a_protocol_error(tr: SimpleNamespace) -> None:
-    with pytest.raises(tr.http11.ProtocolError, match="without sending a response"):
-        parse(tr, b"", eof=True)
-    with pytest.raises(tr.http11.ProtocolError, match="before the body was complete"):
-        parse(tr, OK[:-3], eof=True)
+def test_early_close_is_a_protocol_error() -> None:
+    with pytest.raises(rt.http11.ProtocolError, match="without sending a response"):
+        parse(b"", eof=True)
+    with pytest.raises(rt.http11.ProtocolError, match="before the body was complete"):
+        parse(OK[:-3], eof=True)
 
 
-def test_headers_are_case_insensitive_and_decoded_like_httpx(tr: SimpleNamespace) -> None:
+def test_headers_are_case_insensitive_and_decoded_like_httpx() -> None:
     data = (
         b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nX-Utf8: \xe4\xbd\xa0\r\nX-Latin: \xff\r\n"
         b"Content-Length: 0\r\n\r\n"
     )
-    headers = parse(tr, data).headers
+    headers = parse(data).headers
     assert headers["X-A"] == "1, 2" and headers.get("x-a") == "1, 2"
     assert headers["x-utf8"] == "你" and headers["X-LATIN"] == "\xff"
     assert "content-length" in headers and "missing" not in headers
@@ -217,15 +207,31 @@ class ScriptedServer:
         finally:
             conn.close()
 
-    def endpoint(self, tr: SimpleNamespace, scheme: str = "http", host: str = "127.0.0.1") -> Any:
-        return tr.transport.Endpoint(f"{scheme}://{host}:{self.port}", "")
+    def endpoint(self, scheme: str = "http", host: str = "127.0.0.1") -> rt.transport.Endpoint:
+        return rt.transport.Endpoint(f"{scheme}://{host}:{self.port}", "")
 
     def close(self) -> None:
         self.sock.close()
 
 
-def action(tr: SimpleNamespace, endpoint: Any, timeout: float = 5.0, body: bytes = b"{}") -> Any:
-    return tr.transport.SendAction(
+def ok(
+    outcome: rt.transport.RawResponse | rt.transport.TransportFailure,
+) -> rt.transport.RawResponse:
+    assert isinstance(outcome, rt.transport.RawResponse), outcome
+    return outcome
+
+
+def failed(
+    outcome: rt.transport.RawResponse | rt.transport.TransportFailure,
+) -> rt.transport.TransportFailure:
+    assert isinstance(outcome, rt.transport.TransportFailure), outcome
+    return outcome
+
+
+def action(
+    endpoint: rt.transport.Endpoint, timeout: float = 5.0, body: bytes = b"{}"
+) -> rt.transport.SendAction:
+    return rt.transport.SendAction(
         "POST", endpoint, "/v3/x", {"Accept": "application/json"}, body, timeout, 1 << 20
     )
 
@@ -247,11 +253,11 @@ def scripted() -> Iterator[Any]:
 # ------------------------------------------------------------------------------- sync pool
 
 
-def test_sync_keep_alive_and_the_wire_format(tr: SimpleNamespace, scripted: Any) -> None:
+def test_sync_keep_alive_and_the_wire_format(scripted: Any) -> None:
     server = scripted(OK, OK, OK)
-    pool = tr.sync_pool.SyncPool()
+    pool = rt.sync_pool.SyncPool()
     for _ in range(3):
-        raw = pool.send(action(tr, server.endpoint(tr)))
+        raw = ok(pool.send(action(server.endpoint())))
         assert raw.status_code == 200 and raw.content == b'{"ok":true}'
     assert pool.connections_opened == 1 and server.connections == 1
     first = server.requests[0]
@@ -261,49 +267,47 @@ def test_sync_keep_alive_and_the_wire_format(tr: SimpleNamespace, scripted: Any)
     assert pool.is_closed
 
 
-def test_sync_stale_connection_is_replaced(tr: SimpleNamespace, scripted: Any) -> None:
+def test_sync_stale_connection_is_replaced(scripted: Any) -> None:
     server = scripted(OK, "close", OK)  # answers, then closes on reading the next request
-    pool = tr.sync_pool.SyncPool()
-    assert pool.send(action(tr, server.endpoint(tr))).status_code == 200
+    pool = rt.sync_pool.SyncPool()
+    assert ok(pool.send(action(server.endpoint()))).status_code == 200
     # The server closes when it reads the next request: a mid-request close is a failure...
-    failure = pool.send(action(tr, server.endpoint(tr)))
-    assert isinstance(failure, tr.transport.TransportFailure) and failure.retryable
+    failure = failed(pool.send(action(server.endpoint())))
+    assert isinstance(failure, rt.transport.TransportFailure) and failure.retryable
     assert isinstance(failure.error, httpx.RemoteProtocolError)
     # ...and the connection it closed is not reused: the next call opens a fresh one.
-    assert pool.send(action(tr, server.endpoint(tr))).status_code == 200
+    assert ok(pool.send(action(server.endpoint()))).status_code == 200
     assert pool.connections_opened == 2
 
 
-def test_sync_idle_connection_closed_by_the_server_is_not_reused(
-    tr: SimpleNamespace, scripted: Any
-) -> None:
+def test_sync_idle_connection_closed_by_the_server_is_not_reused(scripted: Any) -> None:
     server = scripted(("then-close", OK), OK)
-    pool = tr.sync_pool.SyncPool()
-    assert pool.send(action(tr, server.endpoint(tr))).status_code == 200
+    pool = rt.sync_pool.SyncPool()
+    assert ok(pool.send(action(server.endpoint()))).status_code == 200
     time.sleep(0.2)  # the server's FIN reaches the idle connection
     # The idle connection now reads EOF: the pool must notice and open a new one, not fail.
-    assert pool.send(action(tr, server.endpoint(tr))).status_code == 200
+    assert ok(pool.send(action(server.endpoint()))).status_code == 200
     assert pool.connections_opened == 2
 
 
-def test_sync_failures_are_httpx_errors(tr: SimpleNamespace, silent_port: int) -> None:
-    pool = tr.sync_pool.SyncPool()
-    refused = tr.transport.Endpoint(f"http://127.0.0.1:{closed_port()}", "")
-    failure = pool.send(action(tr, refused))
+def test_sync_failures_are_httpx_errors(silent_port: int) -> None:
+    pool = rt.sync_pool.SyncPool()
+    refused = rt.transport.Endpoint(f"http://127.0.0.1:{closed_port()}", "")
+    failure = failed(pool.send(action(refused)))
     assert isinstance(failure.error, httpx.ConnectError)
     assert failure.before_response and failure.failover and failure.retryable
-    silent = tr.transport.Endpoint(f"http://127.0.0.1:{silent_port}", "")
-    failure = pool.send(action(tr, silent, timeout=0.3))
+    silent = rt.transport.Endpoint(f"http://127.0.0.1:{silent_port}", "")
+    failure = failed(pool.send(action(silent, timeout=0.3)))
     assert isinstance(failure.error, httpx.ReadTimeout) and failure.timed_out
 
 
-def test_sync_chunked_and_interim_over_the_wire(tr: SimpleNamespace, scripted: Any) -> None:
+def test_sync_chunked_and_interim_over_the_wire(scripted: Any) -> None:
     chunked = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     chunked += b"2\r\n{}\r\n0\r\n\r\n"
     server = scripted(chunked, OK)
-    pool = tr.sync_pool.SyncPool()
-    assert pool.send(action(tr, server.endpoint(tr))).content == b"{}"
-    assert pool.send(action(tr, server.endpoint(tr))).content == b'{"ok":true}'
+    pool = rt.sync_pool.SyncPool()
+    assert ok(pool.send(action(server.endpoint()))).content == b"{}"
+    assert ok(pool.send(action(server.endpoint()))).content == b'{"ok":true}'
     assert pool.connections_opened == 1
 
 
@@ -349,40 +353,38 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 @pytest.fixture
-def trusted(
-    tr: SimpleNamespace, certificate: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def trusted(certificate: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The default TLS context trusts the test certificate (through SSL_CERT_FILE)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate.cert_file))
     yield
 
 
 def test_https_verifies_the_server(
-    tr: SimpleNamespace, scripted: Any, certificate: SimpleNamespace, trusted: None
+    scripted: Any, certificate: SimpleNamespace, trusted: None
 ) -> None:
     server = scripted(OK, OK, tls=certificate.server_context)
-    pool = tr.sync_pool.SyncPool()
-    endpoint = server.endpoint(tr, "https", "localhost")
-    assert pool.send(action(tr, endpoint)).status_code == 200
-    assert pool.send(action(tr, endpoint)).status_code == 200
+    pool = rt.sync_pool.SyncPool()
+    endpoint = server.endpoint("https", "localhost")
+    assert ok(pool.send(action(endpoint))).status_code == 200
+    assert ok(pool.send(action(endpoint))).status_code == 200
     assert pool.connections_opened == 1
     # certifi's bundle, not the environment's (which the fixture pointed at the test certificate)
-    untrusted = tr.sync_pool.SyncPool(
+    untrusted = rt.sync_pool.SyncPool(
         ssl_context=ssl.create_default_context(cafile=certifi.where())
     )
-    failure = untrusted.send(action(tr, endpoint))
+    failure = failed(untrusted.send(action(endpoint)))
     assert isinstance(failure.error, httpx.ConnectError)
     assert "CERTIFICATE_VERIFY_FAILED" in str(failure.error)
 
 
 async def test_async_https_verifies_the_server(
-    tr: SimpleNamespace, scripted: Any, certificate: SimpleNamespace, trusted: None
+    scripted: Any, certificate: SimpleNamespace, trusted: None
 ) -> None:
     server = scripted(OK, OK, tls=certificate.server_context)
-    pool = tr.async_pool.AsyncPool()
-    endpoint = server.endpoint(tr, "https", "localhost")
+    pool = rt.async_pool.AsyncPool()
+    endpoint = server.endpoint("https", "localhost")
     for _ in range(2):
-        raw = await pool.send(action(tr, endpoint))
+        raw = ok(await pool.send(action(endpoint)))
         assert raw.status_code == 200 and raw.content == b'{"ok":true}'
     assert pool.connections_opened == 1
     await pool.close()
@@ -391,42 +393,42 @@ async def test_async_https_verifies_the_server(
 # -------------------------------------------------------------------------------- async pool
 
 
-async def test_async_connection_limit_queues_calls(tr: SimpleNamespace, scripted: Any) -> None:
+async def test_async_connection_limit_queues_calls(scripted: Any) -> None:
     server = scripted(*[OK] * 6)
-    pool = tr.async_pool.AsyncPool(max_connections=2)
-    results = await asyncio.gather(*(pool.send(action(tr, server.endpoint(tr))) for _ in range(6)))
-    assert [r.status_code for r in results] == [200] * 6
+    pool = rt.async_pool.AsyncPool(max_connections=2)
+    results = await asyncio.gather(*(pool.send(action(server.endpoint())) for _ in range(6)))
+    assert [ok(r).status_code for r in results] == [200] * 6
     assert pool.connections_opened <= 2
     await pool.close()
 
 
-async def test_async_pool_wait_times_out(tr: SimpleNamespace, silent_port: int) -> None:
-    pool = tr.async_pool.AsyncPool(max_connections=1)
-    silent = tr.transport.Endpoint(f"http://127.0.0.1:{silent_port}", "")
+async def test_async_pool_wait_times_out(silent_port: int) -> None:
+    pool = rt.async_pool.AsyncPool(max_connections=1)
+    silent = rt.transport.Endpoint(f"http://127.0.0.1:{silent_port}", "")
     first, second = await asyncio.gather(
-        pool.send(action(tr, silent, timeout=0.4)), pool.send(action(tr, silent, timeout=0.2))
+        pool.send(action(silent, timeout=0.4)), pool.send(action(silent, timeout=0.2))
     )
-    assert isinstance(first.error, httpx.ReadTimeout)
-    assert isinstance(second.error, httpx.PoolTimeout)
+    assert isinstance(failed(first).error, httpx.ReadTimeout)
+    assert isinstance(failed(second).error, httpx.PoolTimeout)
     state = pool._loops[asyncio.get_running_loop()]
     assert state.active == 0 and not state.waiters
 
 
-async def test_async_failures_are_httpx_errors(tr: SimpleNamespace, scripted: Any) -> None:
-    pool = tr.async_pool.AsyncPool()
-    refused = tr.transport.Endpoint(f"http://127.0.0.1:{closed_port()}", "")
-    failure = await pool.send(action(tr, refused))
+async def test_async_failures_are_httpx_errors(scripted: Any) -> None:
+    pool = rt.async_pool.AsyncPool()
+    refused = rt.transport.Endpoint(f"http://127.0.0.1:{closed_port()}", "")
+    failure = failed(await pool.send(action(refused)))
     assert isinstance(failure.error, httpx.ConnectError) and failure.failover
     server = scripted("close")
-    failure = await pool.send(action(tr, server.endpoint(tr)))
+    failure = failed(await pool.send(action(server.endpoint())))
     assert isinstance(failure.error, httpx.RemoteProtocolError) and failure.before_response
 
 
-def test_a_pool_serves_one_event_loop_after_another(tr: SimpleNamespace, scripted: Any) -> None:
+def test_a_pool_serves_one_event_loop_after_another(scripted: Any) -> None:
     server = scripted(OK, OK)
-    pool = tr.async_pool.AsyncPool()
+    pool = rt.async_pool.AsyncPool()
     for _ in range(2):
-        raw = asyncio.run(pool.send(action(tr, server.endpoint(tr))))
+        raw = ok(asyncio.run(pool.send(action(server.endpoint()))))
         assert raw.status_code == 200
     assert pool.connections_opened == 2  # a connection never crosses event loops
 
@@ -435,7 +437,7 @@ def test_a_pool_serves_one_event_loop_after_another(tr: SimpleNamespace, scripte
 
 
 def test_proxy_variables_hand_the_calls_to_httpx(
-    tr: SimpleNamespace, client_kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    client_kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in (
         "HTTPS_PROXY",
@@ -446,16 +448,16 @@ def test_proxy_variables_hand_the_calls_to_httpx(
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
-    assert type(tr.client.SyncAPIClient(**client_kwargs)._http).__name__ == "SyncPool"
+    assert type(rt.client.SyncAPIClient(**client_kwargs)._http).__name__ == "SyncPool"
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    client = tr.client.SyncAPIClient(**client_kwargs)
+    client = rt.client.SyncAPIClient(**client_kwargs)
     assert type(client._http).__name__ == "HttpxSyncTransport"
     client.close()
 
 
-def test_importing_the_runtime_imports_neither_httpx_nor_asyncio(runtime_root: Path) -> None:
+def test_importing_the_runtime_imports_neither_httpx_nor_asyncio() -> None:
     code = (
-        f"import sys; import {PACKAGE}._runtime; "
+        f"import sys; import {rt.package.__name__}; "
         "loaded = sorted(m for m in ('httpx', 'asyncio') if m in sys.modules); print(loaded)"
     )
     out = subprocess.run(
@@ -463,12 +465,11 @@ def test_importing_the_runtime_imports_neither_httpx_nor_asyncio(runtime_root: P
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONPATH": str(runtime_root)},
     )
     assert out.stdout.strip() == "[]"
 
 
-def test_an_inconsistent_private_key_is_refused(tr: SimpleNamespace) -> None:
+def test_an_inconsistent_private_key_is_refused() -> None:
     good = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
     broken = rsa.RSAPrivateNumbers(
         p=good.p,
@@ -482,6 +483,6 @@ def test_an_inconsistent_private_key_is_refused(tr: SimpleNamespace) -> None:
     pem = broken.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    with pytest.raises(tr.errors.ConfigurationError, match="inconsistent") as info:
-        tr.keys.load_private_key(pem)
+    with pytest.raises(rt.errors.ConfigurationError, match="inconsistent") as info:
+        rt.keys.load_private_key(pem)
     assert "PRIVATE" not in str(info.value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
+
+from . import rt
 
 API_V3_KEY = "0123456789abcdefABCDEF0123456789"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -59,11 +60,11 @@ SERIAL_B = 0x1157F09EFDC096DE15EBE81A47057A7232F1B8E2
 
 
 @pytest.fixture
-def key(rt: SimpleNamespace) -> Any:
+def key() -> Any:
     return rt.aead.load_api_v3_key(API_V3_KEY)
 
 
-def test_a_download_parses_to_keys_by_serial(rt: SimpleNamespace, key: Any) -> None:
+def test_a_download_parses_to_keys_by_serial(key: Any) -> None:
     a, b = f"{SERIAL_A:040X}", f"{SERIAL_B:040X}"
     found = rt.certificates.parse_certificates(
         body(entry(a, certificate(SERIAL_A)), entry(b.lower(), certificate(SERIAL_B, days=30))),
@@ -74,7 +75,7 @@ def test_a_download_parses_to_keys_by_serial(rt: SimpleNamespace, key: Any) -> N
     assert found[b].not_after == (NOW + dt.timedelta(days=30)).timestamp()
 
 
-def test_expired_certificates_are_dropped(rt: SimpleNamespace, key: Any) -> None:
+def test_expired_certificates_are_dropped(key: Any) -> None:
     a, b = f"{SERIAL_A:040X}", f"{SERIAL_B:040X}"
     old = certificate(SERIAL_B, days=1, start=NOW - dt.timedelta(days=10))
     found = rt.certificates.parse_certificates(
@@ -97,7 +98,7 @@ def test_expired_certificates_are_dropped(rt: SimpleNamespace, key: Any) -> None
     ],
 )
 def test_a_bad_download_is_a_platform_certificate_error(
-    rt: SimpleNamespace, key: Any, payload: bytes, message: str
+    key: Any, payload: bytes, message: str
 ) -> None:
     with pytest.raises(rt.errors.PlatformCertificateError, match=message) as info:
         rt.certificates.parse_certificates(payload, key, now=NOW.timestamp(), request_id="R-9")
@@ -113,23 +114,24 @@ class Clock:
         return self.now
 
 
-def _store(rt: SimpleNamespace, clock: Clock, required: bool = True) -> Any:
+def _store(clock: Clock, required: bool = True) -> rt.certificates.CertificateStore:
     return rt.certificates.CertificateStore(
         required=required, refresh_interval=3600.0, min_interval=60.0, clock=clock
     )
 
 
-def _cert(rt: SimpleNamespace, serial: str, not_after: float) -> Any:
-    return rt.certificates.PlatformCertificate(serial, object(), NOW.timestamp(), not_after)
+def _cert(serial: str, not_after: float) -> rt.certificates.PlatformCertificate:
+    key: Any = object()  # never used: the schedule reads the dates only
+    return rt.certificates.PlatformCertificate(serial, key, NOW.timestamp(), not_after)
 
 
-def test_the_schedule(rt: SimpleNamespace) -> None:
+def test_the_schedule() -> None:
     clock = Clock()
-    store = _store(rt, clock)
+    store = _store(clock)
     assert store.due() and not store.loaded  # required and never loaded: the first call loads
     store.attempted()
     assert store.due()  # ... even right after a failed try (each call reports the failure)
-    store.install({"A": _cert(rt, "A", clock.now + 365 * 86400)})
+    store.install({"A": _cert("A", clock.now + 365 * 86400)})
     assert store.loaded and store.generation == 1 and not store.due()
     clock.now += 3599
     assert not store.due()
@@ -138,20 +140,20 @@ def test_the_schedule(rt: SimpleNamespace) -> None:
     store.attempted()
     assert not store.due()  # ... but not twice within the minimum interval
     # A certificate expiring within a day: refresh before it does (no sooner than a minute).
-    store.install({"A": _cert(rt, "A", clock.now + 3600)})
+    store.install({"A": _cert("A", clock.now + 3600)})
     clock.now += 59
     assert not store.due()
     clock.now += 1
     assert store.due()
 
 
-def test_unknown_serials_refresh_at_most_once_per_interval(rt: SimpleNamespace) -> None:
+def test_unknown_serials_refresh_at_most_once_per_interval() -> None:
     clock = Clock()
-    store = _store(rt, clock, required=False)
+    store = _store(clock, required=False)
     assert not store.due()  # migration: nothing to download until a serial asks for it
     assert store.may_refresh_for("B")
     store.attempted()
-    store.install({"A": _cert(rt, "A", clock.now + 365 * 86400)})
+    store.install({"A": _cert("A", clock.now + 365 * 86400)})
     assert not store.may_refresh_for("A")  # known
     assert not store.may_refresh_for("B")  # too soon
     clock.now += 60

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from . import rt
 from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair, closed_port
 from .server import Reply, SignedServer
 
@@ -108,7 +109,6 @@ def test_brand_call_without_body_and_a_verified_204(
     ],
 )
 def test_scheme_mismatch_is_refused_before_sending(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -146,7 +146,7 @@ def test_scheme_mismatch_is_refused_before_sending(
     ],
 )
 def test_bad_configuration_is_a_clear_error(
-    rt: SimpleNamespace, client_kwargs: dict[str, Any], overrides: dict[str, Any], words: str
+    client_kwargs: dict[str, Any], overrides: dict[str, Any], words: str
 ) -> None:
     with pytest.raises(rt.errors.ConfigurationError) as info:
         rt.client.SyncAPIClient(**{**client_kwargs, **overrides})
@@ -154,7 +154,7 @@ def test_bad_configuration_is_a_clear_error(
 
 
 def test_extra_headers_are_sent_and_checked(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     client = make_client()
     modify_budget(client, ops, extra_headers={"X-Trace-Id": "abc", "accept": "application/json"})
@@ -169,7 +169,7 @@ def test_extra_headers_are_sent_and_checked(
 
 
 def test_a_body_for_a_bodiless_operation_is_refused(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     client = make_client()
     with pytest.raises(rt.errors.RequestValidationError, match="takes no request body"):
@@ -208,7 +208,7 @@ def test_retries_sign_afresh_with_identical_bodies(
 
 
 def test_retries_stop_at_max_retries(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(
         *[Reply(status=503, body=b'{"code":"SERVICE_UNAVAILABLE","message":"busy"}')] * 10
@@ -241,7 +241,6 @@ def test_retries_stop_at_max_retries(
     ],
 )
 def test_other_4xx_are_not_retried(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -267,7 +266,7 @@ def test_retry_after_is_honoured(
 
 
 def test_retry_after_is_capped(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     client = make_client()
     client._retry_policy = rt.retries.RetryPolicy(base_delay=0.001, max_retry_after=0.2)
@@ -293,7 +292,6 @@ def test_failover_after_connection_refused(
 
 
 def test_failover_is_immediate_and_logged(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     backup_server: SignedServer,
@@ -343,7 +341,6 @@ def test_failover_is_not_a_retry(
 
 
 def test_with_no_retries_a_failing_backup_is_tried_once(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     backup_server: SignedServer,
@@ -360,7 +357,6 @@ def test_with_no_retries_a_failing_backup_is_tried_once(
 
 
 def test_with_no_retries_a_request_that_may_have_arrived_is_not_sent_again(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     backup_server: SignedServer,
@@ -395,7 +391,6 @@ def test_failover_after_a_timeout_before_any_response(
 
 
 def test_no_failover_on_an_http_status(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -410,7 +405,7 @@ def test_no_failover_on_an_http_status(
 
 
 def test_without_backup_connection_errors_are_retried_then_raised(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace
+    make_client: Callable[..., Any], ops: SimpleNamespace
 ) -> None:
     port = closed_port()
     client = make_client(base_url=f"http://127.0.0.1:{port}", backup_base_url=None)
@@ -422,7 +417,7 @@ def test_without_backup_connection_errors_are_retried_then_raised(
 
 
 def test_timeout_is_reported_as_api_timeout_error(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, silent_port: int
+    make_client: Callable[..., Any], ops: SimpleNamespace, silent_port: int
 ) -> None:
     client = make_client(base_url=f"http://127.0.0.1:{silent_port}", max_retries=0)
     started = time.monotonic()
@@ -463,7 +458,6 @@ def test_timeout_is_reported_as_api_timeout_error(
     ],
 )
 def test_unverifiable_2xx_raises_and_is_not_retried(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -510,7 +504,7 @@ def test_extra_public_keys_by_serial(
 
 
 def test_signed_non_json_body_fails_on_json(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(body=b"<html>not json</html>"))
     response = modify_budget(make_client(), ops)
@@ -522,7 +516,7 @@ def test_signed_non_json_body_fails_on_json(
 
 
 def test_signed_deeply_nested_json_fails_cleanly(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(body=b"[" * 200_000 + b"]" * 200_000))
     response = modify_budget(make_client(), ops)
@@ -531,7 +525,7 @@ def test_signed_deeply_nested_json_fails_cleanly(
 
 
 def test_oversized_2xx_is_refused_without_reading_it_all(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(stream_bytes=1 << 30))  # 1 GiB, no Content-Length
     client = make_client(max_response_bytes=1 << 20, max_retries=0)
@@ -546,7 +540,7 @@ def test_oversized_2xx_is_refused_without_reading_it_all(
 
 
 def test_declared_oversized_2xx_is_refused_before_reading(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"ok":true}', content_length=50 << 20))
     client = make_client(max_response_bytes=1 << 20, max_retries=0)
@@ -556,14 +550,12 @@ def test_declared_oversized_2xx_is_refused_before_reading(
     assert time.monotonic() - started < 2  # did not wait for 50 MiB that never come
 
 
-def test_default_response_limit_is_ten_mebibytes(
-    rt: SimpleNamespace, make_client: Callable[..., Any]
-) -> None:
+def test_default_response_limit_is_ten_mebibytes(make_client: Callable[..., Any]) -> None:
     assert make_client().max_response_bytes == 10 * 1024 * 1024
 
 
 def test_oversized_error_body_is_truncated_not_fatal(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(status=500, sign=False, stream_bytes=64 << 20))
     client = make_client(max_response_bytes=1 << 16, max_retries=0)
@@ -574,7 +566,7 @@ def test_oversized_error_body_is_truncated_not_fatal(
 
 
 def test_trickling_server_is_cut_off_by_the_timeout(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"ok":true}' * 20, trickle=0.05))  # each byte well within 0.5 s
     client = make_client(timeout=0.5, max_retries=0)
@@ -585,7 +577,7 @@ def test_trickling_server_is_cut_off_by_the_timeout(
 
 
 def test_redirects_are_never_followed(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(Reply(status=302, sign=False, body=b"", headers={"Location": "/v3/elsewhere"}))
     with httpx.Client(follow_redirects=True) as user_client:
@@ -597,7 +589,7 @@ def test_redirects_are_never_followed(
 
 
 def test_user_http_client_is_not_closed_but_own_one_is(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     with httpx.Client() as user_client:
         with make_client(http_client=user_client) as client:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
+
+from . import rt
 
 STATUS_TABLE = [
     (400, "BadRequestError"),
@@ -25,7 +25,7 @@ STATUS_TABLE = [
 
 
 @pytest.mark.parametrize(("status", "name"), STATUS_TABLE)
-def test_status_maps_to_class(rt: SimpleNamespace, status: int, name: str) -> None:
+def test_status_maps_to_class(status: int, name: str) -> None:
     body = b'{"code":"SOME_CODE","message":"some message"}'
     error = rt.errors.make_status_error(status, body, request_id="REQ-9")
     assert type(error) is getattr(rt.errors, name)
@@ -34,7 +34,7 @@ def test_status_maps_to_class(rt: SimpleNamespace, status: int, name: str) -> No
     assert error.status_code == status
 
 
-def test_documented_error_body_is_parsed(rt: SimpleNamespace) -> None:
+def test_documented_error_body_is_parsed() -> None:
     body = (
         '{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"/amount",'
         '"value":1,"issue":"must be positive","location":"body"}}'
@@ -73,7 +73,7 @@ def test_documented_error_body_is_parsed(rt: SimpleNamespace) -> None:
         b"null",
     ],
 )
-def test_unhelpful_bodies_are_parsed_leniently(rt: SimpleNamespace, body: bytes) -> None:
+def test_unhelpful_bodies_are_parsed_leniently(body: bytes) -> None:
     error = rt.errors.make_status_error(404, body, request_id=None)
     assert type(error) is rt.errors.NotFoundError
     assert error.code is None
@@ -81,14 +81,14 @@ def test_unhelpful_bodies_are_parsed_leniently(rt: SimpleNamespace, body: bytes)
     assert str(error) == "HTTP 404"
 
 
-def test_long_server_text_is_clipped_in_str(rt: SimpleNamespace) -> None:
+def test_long_server_text_is_clipped_in_str() -> None:
     body = ('{"code":"SYSTEM_ERROR","message":"' + "x" * 100_000 + '"}').encode()
     error = rt.errors.make_status_error(500, body, request_id="R")
     assert len(str(error)) < 700
     assert error.message == "x" * 100_000  # the attribute keeps it all
 
 
-def test_request_validation_error_is_a_value_error_with_path(rt: SimpleNamespace) -> None:
+def test_request_validation_error_is_a_value_error_with_path() -> None:
     error = rt.errors.RequestValidationError("plan.budget", "must be >= 1")
     assert isinstance(error, ValueError)
     assert isinstance(error, rt.errors.WeChatPayError)
@@ -100,7 +100,7 @@ def test_request_validation_error_is_a_value_error_with_path(rt: SimpleNamespace
     assert str(whole) == "body is empty"
 
 
-def test_connection_errors_hierarchy(rt: SimpleNamespace) -> None:
+def test_connection_errors_hierarchy() -> None:
     timeout = rt.errors.APITimeoutError("POST /v3/x timed out", request_id=None)
     assert isinstance(timeout, rt.errors.APIConnectionError)
     assert isinstance(timeout, rt.errors.WeChatPayError)
@@ -110,7 +110,7 @@ def test_connection_errors_hierarchy(rt: SimpleNamespace) -> None:
     assert "R-2" in str(parsing)
 
 
-def test_every_class_is_exported_from_the_runtime_package(rt: SimpleNamespace) -> None:
+def test_every_class_is_exported_from_the_runtime_package() -> None:
     for name in [
         "WeChatPayError",
         "APIStatusError",

@@ -10,8 +10,6 @@ accepts a response h11 rejects with a different body.
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from typing import Any
 
 import h11
@@ -19,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import PACKAGE
+from . import rt
 
 LIMIT = 1 << 20
 
@@ -33,11 +31,6 @@ field_values = st.text(
 ).map(str.strip)
 statuses = st.sampled_from([200, 201, 202, 400, 401, 403, 404, 429, 500, 502, 503])
 bodies = st.binary(max_size=600)
-
-
-@pytest.fixture(scope="module")
-def http11(runtime_root: Path) -> Any:
-    return importlib.import_module(f"{PACKAGE}._runtime.http11")
 
 
 @st.composite
@@ -69,8 +62,8 @@ def _splits(data: bytes, points: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
 
 
-def ours(http11: Any, pieces: list[bytes]) -> tuple[int, Any, bytes]:
-    parser = http11.ResponseParser("GET", LIMIT)
+def ours(pieces: list[bytes]) -> tuple[int, Any, bytes]:
+    parser = rt.http11.ResponseParser("GET", LIMIT)
     done = False
     for piece in pieces:
         if piece and parser.feed(piece):
@@ -105,11 +98,11 @@ def theirs(data: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
 )
 @given(response=responses(), points=st.lists(st.integers(0, 10_000), max_size=6))
 def test_well_formed_responses_parse_exactly_as_h11_parses_them(
-    http11: Any, response: tuple[bytes, int, list[tuple[str, str]], bytes], points: list[int]
+    response: tuple[bytes, int, list[tuple[str, str]], bytes], points: list[int]
 ) -> None:
     wire, status, fields, body = response
     h_status, h_fields, h_body = theirs(wire)
-    o_status, o_headers, o_body = ours(http11, _splits(wire, points))
+    o_status, o_headers, o_body = ours(_splits(wire, points))
     assert (o_status, o_body) == (h_status, h_body) == (status, body)
     ours_fields = {(n.lower(), v) for n, v in o_headers.multi_items()}
     assert {(n.decode().lower(), v.decode()) for n, v in h_fields} <= ours_fields
@@ -126,7 +119,6 @@ def test_well_formed_responses_parse_exactly_as_h11_parses_them(
     mode=st.sampled_from(["replace", "insert", "truncate"]),
 )
 def test_damaged_responses_are_refused_or_agree_with_h11(
-    http11: Any,
     response: tuple[bytes, int, list[tuple[str, str]], bytes],
     position: int,
     junk: bytes,
@@ -141,8 +133,8 @@ def test_damaged_responses_are_refused_or_agree_with_h11(
     else:
         damaged = wire[:at]
     try:
-        o_status, _, o_body = ours(http11, [damaged])
-    except http11.ProtocolError:
+        o_status, _, o_body = ours([damaged])
+    except rt.http11.ProtocolError:
         return  # refused: fine whatever h11 says, the client raises a clear error
     try:
         h_status, _, h_body = theirs(damaged)
@@ -174,9 +166,7 @@ def test_the_oracle_is_really_h11() -> None:
         b"HTTP/1.1 099 OK\r\nContent-Length: 2\r\n\r\n",
     ],
 )
-def test_framing_that_two_parsers_could_read_differently_is_refused(
-    http11: Any, head: bytes
-) -> None:
+def test_framing_that_two_parsers_could_read_differently_is_refused(head: bytes) -> None:
     """Bare CR/LF, CL with TE, conflicting lengths: the shapes response smuggling is made of."""
-    with pytest.raises(http11.ProtocolError):
-        ours(http11, [head + b"ok"])
+    with pytest.raises(rt.http11.ProtocolError):
+        ours([head + b"ok"])

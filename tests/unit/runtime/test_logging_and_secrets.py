@@ -9,13 +9,13 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from .conftest import PACKAGE, WECHATPAY_KEY_ID, KeyPair
+from . import rt
+from .conftest import WECHATPAY_KEY_ID, KeyPair
 from .server import Reply, SignedServer
 
 BODY = {"modify_budget_request_no": "SECRET-BODY-MARKER-42", "target_max_coupons": 1}
@@ -42,13 +42,15 @@ def test_debug_logs_carry_facts_but_no_secrets(
     merchant_key: KeyPair,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=PACKAGE)
+    caplog.set_level(logging.DEBUG, logger=rt.log.LOGGER_NAME)
     server.script(Reply(status=503), Reply(body=b'{"SECRET-RESPONSE-MARKER":1}'))
     client = make_client(private_key=merchant_key.private_pem)
     client._request(ops.modify_budget, path_params={"stock_id": "9856888"}, body=BODY)
 
-    records = [r for r in caplog.records if r.name.startswith(PACKAGE)]
-    assert {r.name for r in records} == {PACKAGE}  # logger named after the top-level package
+    records = [r for r in caplog.records if r.name.startswith(rt.log.LOGGER_NAME)]
+    assert {r.name for r in records} == {
+        rt.log.LOGGER_NAME
+    }  # logger named after the top-level package
     text = _everything_logged(records)
 
     # What must be there: method, path, status, request id, attempt, elapsed ms; retry at INFO.
@@ -75,7 +77,6 @@ def test_debug_logs_carry_facts_but_no_secrets(
 
 
 def test_errors_logged_with_exc_info_show_no_secrets(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -109,9 +110,7 @@ def test_errors_logged_with_exc_info_show_no_secrets(
     assert "SECRET-BODY-MARKER-42" not in text
 
 
-def test_reprs_show_no_key_material(
-    rt: SimpleNamespace, make_client: Callable[..., Any], merchant_key: KeyPair
-) -> None:
+def test_reprs_show_no_key_material(make_client: Callable[..., Any], merchant_key: KeyPair) -> None:
     client = make_client(private_key=merchant_key.private_pem)
     async_client = rt.client.AsyncAPIClient(
         brand_id="4010000001",
@@ -138,10 +137,10 @@ def test_reprs_show_no_key_material(
 
 
 def test_wechatpay_log_env_attaches_a_stderr_handler(
-    runtime_root: Path, merchant_key: KeyPair, wechatpay_key: KeyPair, server: SignedServer
+    merchant_key: KeyPair, wechatpay_key: KeyPair, server: SignedServer
 ) -> None:
     script = textwrap.dedent(f"""
-        from {PACKAGE}._runtime.client import SyncAPIClient, Operation
+        from {rt.client.__name__} import SyncAPIClient, Operation
         op = Operation("modify_budget", "PATCH", "/v3/x/{{stock_id}}", "merchant", True)
         with SyncAPIClient(
             mchid="1900000001", serial_no="ABC", private_key={str(merchant_key.private_path)!r},
@@ -151,12 +150,12 @@ def test_wechatpay_log_env_attaches_a_stderr_handler(
         ) as client:
             client._request(op, path_params={{"stock_id": "7"}}, body={{"a": 1}})
         """)
-    env = {**os.environ, "PYTHONPATH": str(runtime_root), "WECHATPAY_LOG": "debug"}
+    env = {**os.environ, "WECHATPAY_LOG": "debug"}
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert f"DEBUG {PACKAGE}: PATCH /v3/x/7 -> 200 request_id=" in result.stderr
+    assert f"DEBUG {rt.log.LOGGER_NAME}: PATCH /v3/x/7 -> 200 request_id=" in result.stderr
     [request] = server.requests
     assert request.authorization not in result.stderr
     assert request.auth["signature"] not in result.stderr

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from . import rt
 from .conftest import MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair
 
 API_V3_KEY = "0123456789abcdefABCDEF0123456789"  # 32 ASCII characters, like the platform's
@@ -74,7 +75,7 @@ def signed(
 
 
 @pytest.fixture
-def make(rt: SimpleNamespace, loaded_keys: SimpleNamespace) -> Callable[..., Any]:
+def make(loaded_keys: SimpleNamespace) -> Callable[..., Any]:
     """Clients that never send anything (parse_notification does no I/O)."""
 
     def make(cls: Any = None, **overrides: Any) -> Any:
@@ -95,7 +96,7 @@ def make(rt: SimpleNamespace, loaded_keys: SimpleNamespace) -> Callable[..., Any
 
 
 def test_a_callback_verifies_decrypts_and_parses(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE, ensure_ascii=False).encode()))
     notification = make().parse_notification(headers=signed(wechatpay_key, body), body=body)
@@ -137,7 +138,7 @@ def test_a_header_that_is_not_text_is_a_notification_error(
 
 
 async def test_the_async_client_parses_with_a_plain_method(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     client = make(rt.client.AsyncAPIClient)
     try:
@@ -149,7 +150,7 @@ async def test_the_async_client_parses_with_a_plain_method(
 
 
 def test_a_registered_event_type_gives_the_model(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     seen: list[Any] = []
 
@@ -157,7 +158,7 @@ def test_a_registered_event_type_gives_the_model(
         seen.append(data)
         return SimpleNamespace(**rt.serde.expect_object(data, ""))
 
-    class Client(rt.client.SyncAPIClient):  # type: ignore[name-defined,misc]
+    class Client(rt.client.SyncAPIClient):
         _notification_models: ClassVar[dict[str, Any]] = {EVENT: from_dict}
 
     client = make(Client)
@@ -174,12 +175,12 @@ def test_a_registered_event_type_gives_the_model(
 
 
 def test_a_resource_of_the_wrong_shape_is_a_notification_error_without_values(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     def from_dict(data: Any) -> Any:
         rt.serde.required(rt.serde.expect_object(data, ""), "missing_field", "", rt.serde.parse_str)
 
-    class Client(rt.client.SyncAPIClient):  # type: ignore[name-defined,misc]
+    class Client(rt.client.SyncAPIClient):
         _notification_models: ClassVar[dict[str, Any]] = {EVENT: from_dict}
 
     body = envelope(encrypt(json.dumps(RESOURCE, ensure_ascii=False).encode()))
@@ -192,7 +193,7 @@ def test_a_resource_of_the_wrong_shape_is_a_notification_error_without_values(
 # -- verification: exactly like a response ----------------------------------------------------
 
 
-def _reason(rt: SimpleNamespace, client: Any, headers: dict[str, str], body: bytes) -> str:
+def _reason(client: Any, headers: dict[str, str], body: bytes) -> str:
     with pytest.raises(rt.errors.SignatureVerificationError) as info:
         client.parse_notification(headers=headers, body=body)
     assert str(info.value).startswith("callback signature verification failed: ")
@@ -200,73 +201,65 @@ def _reason(rt: SimpleNamespace, client: Any, headers: dict[str, str], body: byt
     return str(info.value.reason)
 
 
-def test_a_tampered_body_fails(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
-) -> None:
+def test_a_tampered_body_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     tampered = body.replace(b'"summary"', b'"summary" ')
-    assert "does not match the callback" in _reason(rt, make(), headers, tampered)
+    assert "does not match the callback" in _reason(make(), headers, tampered)
 
 
-def test_a_re_serialized_body_fails(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
-) -> None:
+def test_a_re_serialized_body_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
     """The most common integration bug: the framework parsed the JSON and it was dumped again."""
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     again = json.dumps(json.loads(body)).encode()
-    assert "does not match" in _reason(rt, make(), headers, again)
+    assert "does not match" in _reason(make(), headers, again)
 
 
 def test_a_parsed_body_is_refused_with_the_framework_hint(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     with pytest.raises(rt.errors.NotificationError, match="raw request body bytes"):
         make().parse_notification(headers=signed(wechatpay_key, body), body=json.loads(body))
 
 
-def test_a_stale_callback_fails(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
-) -> None:
+def test_a_stale_callback_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body, timestamp=int(time.time()) - 301)
-    assert "stale or replayed callback" in _reason(rt, make(), headers, body)
+    assert "stale or replayed callback" in _reason(make(), headers, body)
 
 
-def test_a_probe_signature_fails(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
-) -> None:
+def test_a_probe_signature_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"][19:]
-    _reason(rt, make(), headers, body)
+    _reason(make(), headers, body)
 
 
 def test_another_key_and_an_unknown_serial_fail(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair, other_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair, other_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
-    assert "does not match" in _reason(rt, make(), signed(other_key, body), body)
+    assert "does not match" in _reason(make(), signed(other_key, body), body)
     headers = signed(wechatpay_key, body, serial="PUB_KEY_ID_0000")
-    assert "unknown Wechatpay-Serial" in _reason(rt, make(), headers, body)
+    assert "unknown Wechatpay-Serial" in _reason(make(), headers, body)
 
 
 @pytest.mark.parametrize(
     "missing", ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
 )
 def test_each_missing_header_fails(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair, missing: str
+    make: Callable[..., Any], wechatpay_key: KeyPair, missing: str
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     del headers[missing]
-    assert missing in _reason(rt, make(), headers, body)
+    assert missing in _reason(make(), headers, body)
 
 
 def test_the_body_limit_comes_before_any_cryptography(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     client = make(max_notification_bytes=1024)
     big = envelope(encrypt(b'{"pad":"' + b"x" * 2000 + b'"}'))
@@ -283,7 +276,7 @@ def test_the_body_limit_comes_before_any_cryptography(
 
 
 def test_a_wrong_api_v3_key_is_a_decryption_error_without_key_or_plaintext(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair, caplog: Any
+    make: Callable[..., Any], wechatpay_key: KeyPair, caplog: Any
 ) -> None:
     other_key = "X" * 32
     body = envelope(encrypt(json.dumps(RESOURCE, ensure_ascii=False).encode(), key=other_key))
@@ -307,7 +300,6 @@ def test_a_wrong_api_v3_key_is_a_decryption_error_without_key_or_plaintext(
     ],
 )
 def test_a_tampered_resource_is_a_decryption_error(
-    rt: SimpleNamespace,
     make: Callable[..., Any],
     wechatpay_key: KeyPair,
     change: dict[str, Any],
@@ -340,7 +332,7 @@ def test_empty_associated_data_decrypts(make: Callable[..., Any], wechatpay_key:
     ],
 )
 def test_a_verified_body_of_the_wrong_shape_is_a_notification_error(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair, body: bytes, message: str
+    make: Callable[..., Any], wechatpay_key: KeyPair, body: bytes, message: str
 ) -> None:
     with pytest.raises(rt.errors.NotificationError, match=message):
         make().parse_notification(headers=signed(wechatpay_key, body), body=body)
@@ -371,7 +363,7 @@ def test_a_failed_callback_names_its_request_id_whatever_the_header_case(
 
 
 def test_a_decrypted_resource_that_is_not_json(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(b"secret plain text"))
     with pytest.raises(rt.errors.NotificationError) as info:
@@ -385,9 +377,7 @@ def test_a_decrypted_resource_that_is_not_json(
 @pytest.mark.parametrize(
     "value", ["short", "x" * 31, "x" * 33, b"\x00" * 16, "é" * 32, 12345678901234567890]
 )
-def test_a_wrong_api_v3_key_fails_at_construction(
-    rt: SimpleNamespace, make: Callable[..., Any], value: Any
-) -> None:
+def test_a_wrong_api_v3_key_fails_at_construction(make: Callable[..., Any], value: Any) -> None:
     with pytest.raises(rt.errors.ConfigurationError) as info:
         make(api_v3_key=value)
     assert "api_v3_key" in str(info.value)
@@ -415,7 +405,7 @@ def test_bytes_api_v3_key_works_and_is_never_shown(
 
 
 def test_without_api_v3_key_parse_notification_says_what_to_configure(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     with pytest.raises(rt.errors.NotificationError, match="api_v3_key="):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import email.utils
-import importlib
 import re
 import time
-from types import SimpleNamespace
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from . import rt
 
 TEMPLATE = "/v3/marketing/busifavor/stocks/{stock_id}/budget"
 
@@ -27,7 +28,7 @@ TEMPLATE = "/v3/marketing/busifavor/stocks/{stock_id}/budget"
         ("a~b_c.d", "a~b_c.d"),
     ],
 )
-def test_path_params_are_percent_encoded(rt: SimpleNamespace, value: str, encoded: str) -> None:
+def test_path_params_are_percent_encoded(value: str, encoded: str) -> None:
     path = rt.request.render_path(TEMPLATE, {"stock_id": value})
     assert path == f"/v3/marketing/busifavor/stocks/{encoded}/budget"
 
@@ -44,16 +45,14 @@ def test_path_params_are_percent_encoded(rt: SimpleNamespace, value: str, encode
         ({"stock_id": "\ud800"}, "stock_id", "text"),
     ],
 )
-def test_bad_path_params_are_named(
-    rt: SimpleNamespace, params: dict[str, object], name: str, words: str
-) -> None:
+def test_bad_path_params_are_named(params: dict[str, Any], name: str, words: str) -> None:
     with pytest.raises(rt.errors.RequestValidationError) as info:
         rt.request.render_path(TEMPLATE, params)
     assert info.value.path == name
     assert words in info.value.reason
 
 
-def test_body_is_compact_utf8_json(rt: SimpleNamespace) -> None:
+def test_body_is_compact_utf8_json() -> None:
     body = {"plan_name": "年货节", "budget": {"max": 3000, "ratio": 0.5}, "tags": ["a", "b"]}
     assert rt.request.serialize_body(body) == (
         '{"plan_name":"年货节","budget":{"max":3000,"ratio":0.5},"tags":["a","b"]}'.encode()
@@ -61,9 +60,7 @@ def test_body_is_compact_utf8_json(rt: SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("body", [{"a": float("nan")}, {"a": object()}, {"a": "\udc80"}])
-def test_unserializable_body_is_a_validation_error(
-    rt: SimpleNamespace, body: dict[str, object]
-) -> None:
+def test_unserializable_body_is_a_validation_error(body: dict[str, object]) -> None:
     with pytest.raises(rt.errors.RequestValidationError, match="not serializable as JSON"):
         rt.request.serialize_body(body)
 
@@ -81,16 +78,14 @@ def test_unserializable_body_is_a_validation_error(
         ({"X-Num": 1}, "string"),
     ],
 )
-def test_bad_extra_headers_are_refused(
-    rt: SimpleNamespace, headers: dict[str, object], words: str
-) -> None:
+def test_bad_extra_headers_are_refused(headers: dict[str, Any], words: str) -> None:
     with pytest.raises(rt.errors.RequestValidationError) as info:
         rt.request.check_extra_headers(headers)
     assert words in info.value.reason
     assert info.value.path.startswith("extra_headers[")
 
 
-def test_backoff_doubles_from_half_a_second_capped_at_eight(rt: SimpleNamespace) -> None:
+def test_backoff_doubles_from_half_a_second_capped_at_eight() -> None:
     policy = rt.retries.RetryPolicy()
     for retry, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 8.0), (60, 8.0)]:
         delays = [policy.backoff(retry) for _ in range(200)]
@@ -98,7 +93,7 @@ def test_backoff_doubles_from_half_a_second_capped_at_eight(rt: SimpleNamespace)
         assert len(set(delays)) > 150  # jittered
 
 
-def test_retry_after_is_honoured_and_capped(rt: SimpleNamespace) -> None:
+def test_retry_after_is_honoured_and_capped() -> None:
     policy = rt.retries.RetryPolicy(max_retry_after=30.0)
     assert policy.delay(0, "3") == (3.0, True)
     assert policy.delay(0, "0") == (0.0, True)
@@ -109,7 +104,7 @@ def test_retry_after_is_honoured_and_capped(rt: SimpleNamespace) -> None:
     assert not from_header
 
 
-def test_retry_after_http_date(rt: SimpleNamespace) -> None:
+def test_retry_after_http_date() -> None:
     now = time.time()
     value = email.utils.formatdate(now + 10, usegmt=True)
     seconds = rt.retries.parse_retry_after(value, now=now)
@@ -121,13 +116,13 @@ def test_retry_after_http_date(rt: SimpleNamespace) -> None:
     assert rt.retries.parse_retry_after(None) is None
 
 
-def test_retried_statuses(rt: SimpleNamespace) -> None:
+def test_retried_statuses() -> None:
     assert {429, 500, 501, 502, 503, 504} == set(rt.retries.RETRY_STATUSES)
 
 
 @settings(max_examples=300, deadline=None)
 @given(value=st.text(min_size=1).filter(lambda v: v not in (".", "..")))
-def test_any_path_param_round_trips_and_is_sent_as_signed(rt: SimpleNamespace, value: str) -> None:
+def test_any_path_param_round_trips_and_is_sent_as_signed(value: str) -> None:
     """Whatever the value, the target is what httpx sends byte for byte, and decodes back."""
     try:
         value.encode("utf-8")
@@ -137,6 +132,5 @@ def test_any_path_param_round_trips_and_is_sent_as_signed(rt: SimpleNamespace, v
     encoded = target.split("/")[5]
     assert unquote(encoded) == value
     assert re.fullmatch(r"[A-Za-z0-9_.~%-]+", encoded)
-    httpx_transport = importlib.import_module(f"{rt.package.__name__}.httpx_transport")
-    url = httpx_transport.url_for("https://api.mch.weixin.qq.com", target)
+    url = rt.httpx_transport.url_for("https://api.mch.weixin.qq.com", target)
     assert url.raw_path == target.encode("ascii")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import importlib
 import io
 import json
 import re
@@ -13,26 +12,20 @@ from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from .conftest import PACKAGE, WECHATPAY_KEY_ID, KeyPair
+from . import rt
+from .conftest import WECHATPAY_KEY_ID, KeyPair
 from .server import Reply, SignedServer
 
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
-@pytest.fixture(scope="module")
-def mods(rt: SimpleNamespace) -> SimpleNamespace:
-    names = ("upload", "sensitive", "bills")
-    return SimpleNamespace(**{n: importlib.import_module(f"{PACKAGE}._runtime.{n}") for n in names})
-
-
-def op(rt: SimpleNamespace, **kwargs: Any) -> Any:
+def op(**kwargs: Any) -> Any:
     base: dict[str, Any] = {
         "operation_id": "x",
         "method": "GET",
@@ -46,7 +39,7 @@ def op(rt: SimpleNamespace, **kwargs: Any) -> Any:
 # -- query strings ------------------------------------------------------------------------------
 
 
-def test_query_is_encoded_in_declared_order(rt: SimpleNamespace) -> None:
+def test_query_is_encoded_in_declared_order() -> None:
     encode = rt.request.encode_query
     assert encode([("b", "x y"), ("a", 1), ("c", None), ("d", True), ("e", False)]) == (
         "b=x%20y&a=1&d=true&e=false"
@@ -58,11 +51,11 @@ def test_query_is_encoded_in_declared_order(rt: SimpleNamespace) -> None:
 
 
 def test_signature_covers_path_and_query_as_sent(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     client = make_client()
     client._request(
-        op(rt),
+        op(),
         path_params={"id": "a/b"},
         body=None,
         query=[("offset", 0), ("limit", 10), ("state", "已 发"), ("skip", None), ("all", True)],
@@ -79,17 +72,15 @@ def test_signature_covers_path_and_query_as_sent(
 
 
 def test_upload_signs_the_meta_json_as_sent(
-    rt: SimpleNamespace,
-    mods: SimpleNamespace,
     make_client: Callable[..., Any],
     server: SignedServer,
 ) -> None:
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    meta = {"filename": "券.png", "sha256": mods.upload.file_sha256(data)}
-    upload = mods.upload.make_upload(meta, data)
+    meta = {"filename": "券.png", "sha256": rt.upload.file_sha256(data)}
+    upload = rt.upload.make_upload(meta, data)
     client = make_client()
     client._request(
-        op(rt, method="POST", path="/v3/merchant/media/upload", multipart=True),
+        op(method="POST", path="/v3/merchant/media/upload", multipart=True),
         path_params={},
         body=None,
         upload=upload,
@@ -104,6 +95,7 @@ def test_upload_signs_the_meta_json_as_sent(
         part.get_param("name", header="content-disposition"): part for part in message.iter_parts()
     }
     meta_part = parts["meta"].get_payload(decode=True)
+    assert isinstance(meta_part, bytes)
     file_part = parts["file"]
     assert json.loads(meta_part) == meta
     assert meta_part == upload.meta
@@ -127,9 +119,7 @@ def test_upload_signs_the_meta_json_as_sent(
 
 
 @pytest.mark.parametrize("form", ["bytes", "path", "file", "bytearray"])
-def test_file_accepts_bytes_path_and_binary_file(
-    mods: SimpleNamespace, tmp_path: Path, form: str
-) -> None:
+def test_file_accepts_bytes_path_and_binary_file(tmp_path: Path, form: str) -> None:
     data = b"GIF89a..."
     path = tmp_path / "a.gif"
     path.write_bytes(data)
@@ -139,7 +129,7 @@ def test_file_accepts_bytes_path_and_binary_file(
         "file": io.BytesIO(data),
         "bytearray": bytearray(data),
     }[form]
-    assert mods.upload.read_file(value) == data
+    assert rt.upload.read_file(value) == data
 
 
 @pytest.mark.parametrize(
@@ -151,21 +141,17 @@ def test_file_accepts_bytes_path_and_binary_file(
         (12, "must be bytes, a path or a binary file object, got int"),
     ],
 )
-def test_bad_files_are_named(
-    rt: SimpleNamespace, mods: SimpleNamespace, value: Any, reason: str
-) -> None:
+def test_bad_files_are_named(value: Any, reason: str) -> None:
     with pytest.raises(rt.errors.RequestValidationError) as caught:
-        mods.upload.read_file(value)
+        rt.upload.read_file(value)
     assert caught.value.path == "file"
     assert reason in caught.value.reason
 
 
-def test_file_names_cannot_break_the_part_header(
-    rt: SimpleNamespace, mods: SimpleNamespace
-) -> None:
+def test_file_names_cannot_break_the_part_header() -> None:
     for name in ('a".png', "a\r\nX: y.png", "a\\b.png", ""):
         with pytest.raises(rt.errors.RequestValidationError, match="filename"):
-            mods.upload.make_upload({"filename": name, "sha256": "0" * 64}, b"x")
+            rt.upload.make_upload({"filename": name, "sha256": "0" * 64}, b"x")
 
 
 # -- sensitive fields ---------------------------------------------------------------------------
@@ -181,7 +167,6 @@ SENSITIVE_OP = {
 
 
 def test_sensitive_fields_are_encrypted_and_decrypted(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     server: SignedServer,
     wechatpay_key: KeyPair,
@@ -194,7 +179,7 @@ def test_sensitive_fields_are_encrypted_and_decrypted(
     server.script(Reply(body=json.dumps({"user_name": encrypted_for_us, "n": 1}).encode()))
     client = make_client()
     body = {"user_name": secret, "details": [{"user_name": "李四", "amount": 1}, {"amount": 2}]}
-    response = client._request(op(rt, **SENSITIVE_OP), path_params={}, body=body)
+    response = client._request(op(**SENSITIVE_OP), path_params={}, body=body)
     [request] = server.requests
     assert request.signature_valid
     assert request.headers["wechatpay-serial"] == WECHATPAY_KEY_ID
@@ -213,32 +198,32 @@ def test_sensitive_fields_are_encrypted_and_decrypted(
 
 
 def test_undecryptable_sensitive_answer_is_an_error_without_data(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"user_name":"bm90IGVuY3J5cHRlZA=="}'))
     client = make_client()
     with pytest.raises(rt.errors.APIResponseValidationError) as caught:
-        client._request(op(rt, **SENSITIVE_OP), path_params={}, body={"user_name": "x"})
+        client._request(op(**SENSITIVE_OP), path_params={}, body={"user_name": "x"})
     assert "user_name could not be decrypted" in str(caught.value)
     assert "not encrypted" not in str(caught.value)
 
 
 def test_missing_encryption_key_is_a_configuration_error_before_sending(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     client = make_client()
     client._encryption_key = None  # a client with no WeChat Pay public key to encrypt with
     with pytest.raises(rt.errors.ConfigurationError, match="wechatpay_public_key"):
-        client._request(op(rt, **SENSITIVE_OP), path_params={}, body={"user_name": "张三"})
+        client._request(op(**SENSITIVE_OP), path_params={}, body={"user_name": "张三"})
     assert server.requests == []
 
 
 def test_too_long_sensitive_value_is_refused(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     client = make_client()
     with pytest.raises(rt.errors.RequestValidationError, match="user_name: too long"):
-        client._request(op(rt, **SENSITIVE_OP), path_params={}, body={"user_name": "x" * 300})
+        client._request(op(**SENSITIVE_OP), path_params={}, body={"user_name": "x" * 300})
     assert server.requests == []
 
 
@@ -248,55 +233,49 @@ BILL_OP = {"path": "/v3/billdownload/file", "unsigned_statuses": frozenset({200}
 
 
 def test_unsigned_file_answer_skips_verification(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     bill = gzip.compress("交易时间,金额\n2025-01-01,1.00\n".encode())
     server.script(
         Reply(body=bill, sign=False, headers={"Content-Type": "application/octet-stream"})
     )
     client = make_client()
-    response = client._request(op(rt, **BILL_OP), path_params={}, body=None, query=[("token", "t")])
+    response = client._request(op(**BILL_OP), path_params={}, body=None, query=[("token", "t")])
     assert response.content == bill
 
 
 def test_unsigned_marking_never_skips_a_json_answer(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"forged":true}', sign=False))
     client = make_client()
     with pytest.raises(rt.errors.SignatureVerificationError):
-        client._request(op(rt, **BILL_OP), path_params={}, body=None)
+        client._request(op(**BILL_OP), path_params={}, body=None)
 
 
 def test_unmarked_file_answer_is_verified(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
+    make_client: Callable[..., Any], server: SignedServer
 ) -> None:
     server.script(
         Reply(body=b"\x1f\x8b...", sign=False, headers={"Content-Type": "application/gzip"})
     )
     client = make_client()
     with pytest.raises(rt.errors.SignatureVerificationError):
-        client._request(op(rt, path="/v3/billdownload/file"), path_params={}, body=None)
+        client._request(op(path="/v3/billdownload/file"), path_params={}, body=None)
 
 
-def test_per_call_size_limit(
-    rt: SimpleNamespace, make_client: Callable[..., Any], server: SignedServer
-) -> None:
+def test_per_call_size_limit(make_client: Callable[..., Any], server: SignedServer) -> None:
     server.script(Reply(body=b"x" * 2048, sign=False, headers={"Content-Type": "text/csv"}))
     client = make_client(max_response_bytes=1024)
-    response = client._request(
-        op(rt, **BILL_OP), path_params={}, body=None, max_response_bytes=4096
-    )
+    response = client._request(op(**BILL_OP), path_params={}, body=None, max_response_bytes=4096)
     assert len(response.content) == 2048
 
 
-def test_bill_helper_checks_the_hash_and_unpacks(
-    rt: SimpleNamespace, mods: SimpleNamespace, tmp_path: Path
-) -> None:
+def test_bill_helper_checks_the_hash_and_unpacks(tmp_path: Path) -> None:
     text = "交易时间,金额\n".encode() + b"2025-01-01,1.00\n" * 50000
     packed = gzip.compress(text)
     digest = hashlib.sha1(packed).hexdigest()
-    bills = mods.bills
+    bills = rt.bills
     assert bills.read_bill(packed, hash_type="SHA1", hash_value=digest.upper(), gzip=True) == text
     assert bills.read_bill(packed, hash_type="SHA1", hash_value=digest) is packed
     out = tmp_path / "bill.csv"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from . import rt
 from .conftest import MERCHANT_ID, SERIAL_NO, KeyPair
 from .server import Reply, SignedServer
 
@@ -26,7 +27,6 @@ def _call(client: Any, ops: SimpleNamespace) -> Any:
 
 
 def test_sign_error_names_what_was_signed(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -37,6 +37,7 @@ def test_sign_error_names_what_was_signed(
     assert isinstance(error, rt.errors.AuthenticationError)
     [request] = server.requests
     diagnosis = error.diagnosis
+    assert diagnosis is not None
     body = json.dumps(BODY, ensure_ascii=False, separators=(",", ":")).encode()
     # Exactly the message the server verified (the same five lines), without the signature.
     assert diagnosis.string_to_sign == (
@@ -85,7 +86,7 @@ def test_sign_error_compares_the_timestamp_with_the_servers_clock(
 
 
 def test_other_401s_and_other_statuses_get_no_diagnosis(
-    rt: SimpleNamespace, make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
 ) -> None:
     server.script(
         Reply(status=401, sign=False, body=b'{"code":"OTHER","message":"x"}'),
@@ -99,7 +100,6 @@ def test_other_401s_and_other_statuses_get_no_diagnosis(
 
 
 def test_brand_sign_error_names_the_brand(
-    rt: SimpleNamespace,
     make_client: Callable[..., Any],
     ops: SimpleNamespace,
     server: SignedServer,
@@ -112,4 +112,5 @@ def test_brand_sign_error_names_the_brand(
     assert "brand_id=4010000001 with serial_no=" in text
     assert "WECHATPAY-BRAND-SHA256-RSA2048" in text
     assert "+ empty body" in text
-    assert info.value.diagnosis.string_to_sign.endswith("\n\n")
+    diagnosis = info.value.diagnosis
+    assert diagnosis is not None and diagnosis.string_to_sign.endswith("\n\n")

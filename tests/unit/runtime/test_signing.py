@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from types import SimpleNamespace
+from typing import Any, Literal
 
 import pytest
 
+from . import rt
 from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, KeyPair
 
 TIMESTAMP = 1554208460
@@ -64,9 +65,8 @@ CASES = [
 
 @pytest.mark.parametrize(("scheme", "method", "url", "target", "body"), CASES)
 def test_authorization_matches_openssl(
-    rt: SimpleNamespace,
     merchant_key: KeyPair,
-    scheme: str,
+    scheme: Literal["merchant", "brand"],
     method: str,
     url: str,
     target: str,
@@ -97,11 +97,9 @@ def test_authorization_matches_openssl(
     )
 
 
-def test_bytes_body_and_every_key_form_sign_the_same(
-    rt: SimpleNamespace, merchant_key: KeyPair
-) -> None:
+def test_bytes_body_and_every_key_form_sign_the_same(merchant_key: KeyPair) -> None:
     body = '{"name":"满减券"}'
-    common = {
+    common: dict[str, Any] = {
         "scheme": "merchant",
         "identity": MERCHANT_ID,
         "serial_no": SERIAL_NO,
@@ -110,7 +108,7 @@ def test_bytes_body_and_every_key_form_sign_the_same(
         "timestamp": TIMESTAMP,
         "nonce": NONCE,
     }
-    forms = [
+    forms: list[rt.keys.KeyInput] = [
         merchant_key.private_pem,
         merchant_key.private_pem.encode(),
         merchant_key.private_path,
@@ -130,9 +128,7 @@ def test_bytes_body_and_every_key_form_sign_the_same(
     assert f'signature="{expected}"' in headers.pop()
 
 
-def test_fresh_nonce_and_current_timestamp_by_default(
-    rt: SimpleNamespace, merchant_key: KeyPair
-) -> None:
+def test_fresh_nonce_and_current_timestamp_by_default(merchant_key: KeyPair) -> None:
     import time
 
     def sign() -> dict[str, str]:
@@ -151,7 +147,7 @@ def test_fresh_nonce_and_current_timestamp_by_default(
     assert abs(int(first["timestamp"]) - time.time()) < 5
 
 
-def test_nonce_is_32_alphanumerics_and_uniform(rt: SimpleNamespace) -> None:
+def test_nonce_is_32_alphanumerics_and_uniform() -> None:
     nonces = [rt.signing.generate_nonce() for _ in range(2000)]
     assert all(re.fullmatch(r"[0-9A-Za-z]{32}", n) for n in nonces)
     assert len(set(nonces)) == len(nonces)
@@ -181,9 +177,9 @@ def test_nonce_is_32_alphanumerics_and_uniform(rt: SimpleNamespace) -> None:
     ],
 )
 def test_bad_arguments_are_refused_naming_the_argument(
-    rt: SimpleNamespace, merchant_key: KeyPair, overrides: dict[str, object], field: str
+    merchant_key: KeyPair, overrides: dict[str, Any], field: str
 ) -> None:
-    kwargs: dict[str, object] = {
+    kwargs: dict[str, Any] = {
         "scheme": "merchant",
         "identity": MERCHANT_ID,
         "serial_no": SERIAL_NO,
@@ -198,11 +194,11 @@ def test_bad_arguments_are_refused_naming_the_argument(
     assert isinstance(info.value, ValueError)
 
 
-def test_build_authorization_is_exported_from_the_package(rt: SimpleNamespace) -> None:
+def test_build_authorization_is_exported_from_the_package() -> None:
     assert rt.package.build_authorization is rt.signing.build_authorization
 
 
-def test_signer_repr_shows_no_key(rt: SimpleNamespace, merchant_key: KeyPair) -> None:
+def test_signer_repr_shows_no_key(merchant_key: KeyPair) -> None:
     key = rt.keys.load_private_key(merchant_key.private_pem)
     signer = rt.signing.Signer("brand", BRAND_ID, SERIAL_NO, key)
     assert repr(signer) == f"Signer(scheme='brand', identity='{BRAND_ID}')"
