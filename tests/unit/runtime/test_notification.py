@@ -126,7 +126,7 @@ def test_header_names_match_case_insensitively_and_body_may_be_bytearray(
 
 
 def test_a_header_that_is_not_text_is_a_notification_error(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers: dict[str, Any] = dict(signed(wechatpay_key, body))
@@ -347,7 +347,7 @@ def test_whitespace_around_the_envelope_and_the_resource_is_json(
 
 
 def test_a_failed_callback_names_its_request_id_whatever_the_header_case(
-    rt: SimpleNamespace, make: Callable[..., Any], wechatpay_key: KeyPair
+    make: Callable[..., Any], wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
