@@ -364,14 +364,8 @@ async def test_sign_workers_deliver_results_and_errors_and_skip_cancelled_calls(
     workers.close()
 
 
-async def test_sign_workers_sign_on_the_loop_once_every_thread_has_a_job_queued(
-    runtime_root: Any,
-) -> None:
-    import importlib
-
-    from .conftest import PACKAGE
-
-    workers = importlib.import_module(f"{PACKAGE}._runtime.sign_workers").SignWorkers(1)
+async def test_sign_workers_sign_on_the_loop_once_every_thread_has_a_job_queued() -> None:
+    workers = rt.sign_workers.SignWorkers(1)
     loop_thread = threading.get_ident()
     started, release = threading.Event(), threading.Event()
 
