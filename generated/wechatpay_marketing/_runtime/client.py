@@ -293,13 +293,14 @@ class AsyncAPIClient(ClientBase["httpx.AsyncClient", AsyncTransport]):
         return self.platform_certificate_serials
 
     async def _sign_off_loop(self, step: SignAction) -> str:
-        """Sign in a worker thread, not on the event loop.
+        """Sign in a worker thread, not on the event loop (unless the threads are saturated).
 
         An RSA-2048 signature takes 0.25-0.7 ms of CPU, during which the loop would serve no other
         call. cryptography releases the GIL while it signs, so with calls in flight the threads
         sign in parallel on other cores while the loop sends and verifies (one thread per core, up
         to 4): at 64 in flight this raised throughput ~1.5x on two cores (BENCHMARKS.md). The
-        threads are :class:`.sign_workers.SignWorkers` (leaner than ``run_in_executor``).
+        threads are :class:`.sign_workers.SignWorkers` (leaner than ``run_in_executor``); once
+        every thread has a signature queued, it signs on the loop instead of queueing another.
         """
         if self._http.is_closed:  # a call still under way after close(): no new threads
             return step.sign()

@@ -13,7 +13,9 @@ When every thread already has a signature queued behind the one it is computing,
 on the event loop instead: handing a job over costs ~50 µs of CPU (a future, a queue wake-up, the
 result's trip back through the loop's self-pipe, and a GIL hand-off each way), and a job queued
 then would not start sooner than the loop can finish it. The threads stay fed, the loop signs the
-surplus, and no hand-off is paid for a signature that a thread could not have started anyway.
+surplus, and no hand-off is paid for a signature that a thread could not have started anyway. The
+loop is then busy for one signature, as it is for a lone call's: only when the signing is already
+the bottleneck.
 """
 
 from __future__ import annotations
