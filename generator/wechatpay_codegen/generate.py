@@ -83,7 +83,7 @@ def generate_files(
     try:
         api = build_ir(spec_set)
     except SpecLoadError as exc:
-        raise SpecLoadError(merge_problems(problems, exc)) from None
+        raise SpecLoadError(merge_problems(spec_set, problems, exc)) from None
     except Exception:
         if problems:  # the generator met specs validate refused: validate's problems stand
             raise SpecLoadError(problems) from None

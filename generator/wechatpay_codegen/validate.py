@@ -5,12 +5,12 @@ Every rule runs on every document in one run, whatever the others found: each do
 (version, required keys, the OpenAPI 3.1 schema from openapi-spec-validator), references, cycles,
 operation ids, duplicate routes, security, media types, path parameters, spelling (schema
 keywords, extensions, the keys of our own objects: :mod:`.checks.strictness`), enums and examples.
-``run_validate`` adds what the generator itself refuses (``build_ir``: names above all).
+``run_validate`` (and ``generate``) add what the generator itself refuses in the same run:
+Python names, and constructs it does not generate (:mod:`.checks.generator`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from ._cache import Cache, digest
 from ._report import ASK_WITH_SPECS, internal_error
 from .checks.common import mapping
 from .checks.examples import check_examples
+from .checks.generator import build_ir_problems, merge_problems
 from .checks.operations import (
     check_operation_ids,
     check_path_parameters,
@@ -42,7 +43,8 @@ def run_validate(paths: list[Path]) -> int:
     try:
         specs = load_specs(paths)
         checked = validate_specs(specs)
-        problems = merge_problems(checked, _build_ir_problems(specs, tolerant=bool(checked)))
+        built = build_ir_problems(specs, tolerant=bool(checked))
+        problems = merge_problems(specs, checked, built)
     except SpecLoadError as exc:
         problems = exc.problems
     except Exception as exc:  # a bug of ours must not show the user a traceback
@@ -54,42 +56,6 @@ def run_validate(paths: list[Path]) -> int:
         return 1
     print(_summary(specs))
     return 0
-
-
-def _build_ir_problems(specs: SpecSet, *, tolerant: bool = False) -> SpecLoadError | None:
-    """What the generator refuses (names first of all: two spec names, one Python name).
-
-    ``tolerant``: validate found problems, so the generator reads specs it was never meant to
-    see; should it fail on them, its problems are left out (validate's are the ones to fix)."""
-    if importlib.util.find_spec(f"{__package__}.build_ir") is None:
-        return None
-    from . import build_ir as build_ir_module  # type: ignore[attr-defined,unused-ignore]
-
-    try:
-        build_ir_module.build_ir(specs)
-    except SpecLoadError as exc:
-        return exc
-    except Exception:
-        if tolerant:
-            return None
-        raise
-    return None
-
-
-def merge_problems(checked: list[Problem], built: SpecLoadError | None) -> list[Problem]:
-    """validate's problems plus the generator's (``build_ir``'s ``SpecLoadError``), once each.
-
-    The generator reads the same documents and meets the same mistakes, in its own words: its
-    problems in a file where validate found some are those again, or their consequences, and are
-    left out; its naming problems (``BuildError.naming``: two spec names, one Python name) are
-    its alone and are always kept.
-    """
-    if built is None:
-        return sorted(set(checked))
-    files = {p.location.file for p in checked}
-    naming = set(getattr(built, "naming", ()))
-    extra = (p for p in built.problems if p in naming or p.location.file not in files)
-    return sorted({*checked, *extra})
 
 
 def _summary(specs: SpecSet) -> str:

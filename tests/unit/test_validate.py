@@ -16,7 +16,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from wechatpay_codegen import validate
-from wechatpay_codegen.loader import load_specs
+from wechatpay_codegen.build_ir import build_ir
+from wechatpay_codegen.loader import SpecLoadError, load_specs
 from wechatpay_codegen.protocol import is_lenient_date_time
 from wechatpay_codegen.validate import run_validate, validate_specs
 
@@ -332,6 +333,47 @@ def test_problems_are_sorted_and_unique(specs_dir: Path) -> None:
     ]
 
 
+# ------------------------------------------------------------- the generator's refusals
+
+
+def test_generator_refusals_come_with_validate_problems_in_one_run(
+    specs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One file with a problem of validate's (a misspelled key) and two things only the
+    generator refuses (a rate limit that is no integer, an error code that is no string): all
+    three in one run."""
+    spec = specs_dir / "set_budget.yaml"
+    edit(spec, "limit: 20", "limit: twenty")
+    edit(spec, "- code: PARAM_ERROR", "- code: 400")
+    edit(spec, "operationId: set_budget\n", "operationId: set_budget\n      sumary: typo\n")
+    assert run_validate([Path("specs")]) == 1
+    err = capsys.readouterr().err
+    assert [line.split(": ", 1)[0] for line in err.splitlines()] == [
+        f"{BUDGET}:{line_of(spec, 'sumary')}:7",
+        f"{BUDGET}:{line_of(spec, 'x-rate-limit')}:7",
+        f"{BUDGET}:{line_of(spec, 'code: 400')}:15",
+    ]
+    assert "unexpected key 'sumary'" in err
+    assert "'x-rate-limit' needs 'limit' (integer)" in err
+    assert "an error code row needs 'code'" in err
+
+
+def test_a_refusal_that_follows_from_a_validate_problem_is_left_out(
+    specs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The answer's schema ``$ref`` is broken: validate says so; that the answer is then no
+    object with properties (the generator's refusal) is its consequence and not repeated."""
+    spec = specs_dir / "set_budget.yaml"
+    edit(
+        spec, "$ref: '#/components/schemas/SetBudgetResponse'", "$ref: '#/components/schemas/Nope'"
+    )
+    assert run_validate([Path("specs")]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{BUDGET}:{line_of(spec, 'Nope')}:")
+    assert "does not resolve" in lines[0]
+
+
 # ---------------------------------------------------------------------------- robustness
 
 _JUNK: list[object] = [
@@ -366,24 +408,29 @@ def _paths(value: object, at: tuple[object, ...] = ()) -> list[tuple[object, ...
     return found
 
 
+def _write_mutated(rnd: random.Random, folder: str) -> None:
+    """The mini specs into ``folder``, each with up to three values replaced by junk or removed."""
+    for source in sorted(MINI.glob("*.yaml")):
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        for _ in range(rnd.randint(0, 3)):
+            path = rnd.choice(_paths(data)[1:])
+            parent = data
+            for part in path[:-1]:
+                parent = parent[part]
+            if isinstance(parent, dict) and rnd.random() < 0.3:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(rnd.choice(_JUNK))
+        text = yaml.safe_dump(data, allow_unicode=True)
+        Path(folder, source.name).write_text(text, encoding="utf-8")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_mutated_specs_never_crash(rnd: random.Random) -> None:
     """Whatever a spec contains, validate answers with problems or ok, never an internal error."""
     with tempfile.TemporaryDirectory() as folder:
-        for source in sorted(MINI.glob("*.yaml")):
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-            for _ in range(rnd.randint(0, 3)):
-                path = rnd.choice(_paths(data)[1:])
-                parent = data
-                for part in path[:-1]:
-                    parent = parent[part]
-                if isinstance(parent, dict) and rnd.random() < 0.3:
-                    del parent[path[-1]]
-                else:
-                    parent[path[-1]] = copy.deepcopy(rnd.choice(_JUNK))
-            text = yaml.safe_dump(data, allow_unicode=True)
-            Path(folder, source.name).write_text(text, encoding="utf-8")
+        _write_mutated(rnd, folder)
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = run_validate([Path(folder)])
@@ -394,6 +441,24 @@ def test_mutated_specs_never_crash(rnd: random.Random) -> None:
             assert re.match(r"^[^:]+:\d+:\d+: \S", line), line
     else:
         assert out.getvalue().startswith("ok: ")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_the_generator_reads_mutated_specs_without_crashing(rnd: random.Random) -> None:
+    """The generator's refusals are reported alongside validate's problems, so it must read specs
+    validate refuses too: it answers with problems, never an exception of its own (which would
+    hide its refusals)."""
+    with tempfile.TemporaryDirectory() as folder:
+        _write_mutated(rnd, folder)
+        try:
+            specs = load_specs([Path(folder)])
+        except SpecLoadError:
+            return
+        try:
+            build_ir(specs)
+        except SpecLoadError as exc:
+            assert exc.problems
 
 
 def test_an_operation_id_with_a_trailing_newline_is_not_snake_case(specs_dir: Path) -> None:

@@ -75,7 +75,7 @@ class _Builder(OperationBuilder):
             hint = "NotificationResource"
         resource_type = self.type_of(schema, hint)
         if resource_type.kind != "model" or resource_type.name is None:
-            self.problem(schema, "the decrypted resource schema must be an object with properties")
+            self.refuse(schema, "the decrypted resource schema must be an object with properties")
             return None
         return ir.Webhook(
             event_type=event,
@@ -118,11 +118,18 @@ class _Builder(OperationBuilder):
 
 class BuildError(SpecLoadError):
     """The specs cannot be generated; ``naming`` is the part of ``problems`` about Python names
-    (two spec names one Python name, ...), which no other check reports."""
+    (two spec names one Python name, ...), which no other check reports; ``refusals`` the part
+    about constructs the generator does not support that no rule of ``validate`` covers."""
 
-    def __init__(self, problems: Iterable[Problem], naming: Iterable[Problem]) -> None:
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        naming: Iterable[Problem],
+        refusals: Iterable[Problem] = (),
+    ) -> None:
         super().__init__(problems)  # sorted and deduplicated there
         self.naming: list[Problem] = sorted(set(naming))
+        self.refusals: list[Problem] = sorted(set(refusals))
 
 
 def build_ir(specs: SpecSet) -> ir.API:
@@ -130,6 +137,6 @@ def build_ir(specs: SpecSet) -> ir.API:
     builder = _Builder(specs)
     api = builder.build()
     if builder.problems:
-        raise BuildError(builder.problems, builder.naming)
+        raise BuildError(builder.problems, builder.naming, builder.refusals)
 
     return api

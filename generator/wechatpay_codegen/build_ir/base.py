@@ -7,6 +7,7 @@ clash between two spec names names both places.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ class BuilderBase:
         self.scoped = scoped_names(self.model)
         self.problems: list[Problem] = []
         self.naming: list[Problem] = []  # the part of ``problems`` about Python names
+        # the part of ``problems`` no rule of validate covers (see ``refuse``)
+        self.refusals: list[Problem] = []
         self.classes: Namespace[Claim] = Namespace()
         self.validators: Namespace[Claim] = Namespace()
         self.methods: Namespace[Claim] = Namespace()
@@ -63,6 +66,17 @@ class BuilderBase:
         found = node.problem(message)
         self.problems.append(found)
         self.naming.append(found)
+
+    def refuse(self, node: Node, message: str) -> None:
+        """Something the generator does not support and no rule of ``validate`` covers: it is
+        reported in the same run as validate's problems (``checks/generator.py``)."""
+        self.refused([node.problem(message)])
+
+    def refused(self, found: Iterable[Problem]) -> None:
+        """Refusals found by a reader of the page shapes (:mod:`..shapes`): see ``refuse``."""
+        for problem in found:
+            self.problems.append(problem)
+            self.refusals.append(problem)
 
     def text(self, node: Node, key: str) -> str:
         value = node.child(key)

@@ -99,7 +99,7 @@ class OperationBuilder(SchemaBuilder):
             or len(segments) < 2
             or any(s in ("", ".", "..") or not _SEGMENT.fullmatch(s) for s in segments[1:])
         ):
-            self.problem(
+            self.refuse(
                 listed,
                 f"path {path!r} is not a plain URL path; write /segments of letters, digits and "
                 "-._~!$&'()*+,;=:@ (or %XX) with {name} placeholders, no empty, '.' or '..' "
@@ -201,7 +201,7 @@ class OperationBuilder(SchemaBuilder):
         for response in op.responses:
             if response.status == str(status) and response.node is not None:
                 answer, found = file_answer_of(self.model, response)
-                self.problems.extend(found)
+                self.refused(found)
                 return answer
         return None
 
@@ -222,7 +222,7 @@ class OperationBuilder(SchemaBuilder):
             if media is None or media.schema is None:
                 continue
             paths, found = sensitive_paths(self.model, media.schema)
-            self.problems.extend(found)
+            self.refused(found)
             out.extend(paths)
         return tuple(dict.fromkeys(out))
 
@@ -277,7 +277,7 @@ class OperationBuilder(SchemaBuilder):
                 continue
             location = _LOCATIONS.get(where) if isinstance(where, str) else None
             if location is None:
-                self.problem(
+                self.refuse(
                     param,
                     f"{where} parameter {wire!r} is not supported by the code generator "
                     "(path and query parameters, and headers supplied by the runtime)",
@@ -293,7 +293,7 @@ class OperationBuilder(SchemaBuilder):
                 self.type_of(schema, class_name(arg)) if schema.raw is not None else None
             ) or ir.TypeRef("string")
             if param_type.kind not in location.kinds:
-                self.problem(schema, location.kinds_message)
+                self.refuse(schema, location.kinds_message)
                 continue
             out.append(
                 (
@@ -329,11 +329,11 @@ class OperationBuilder(SchemaBuilder):
         if body.node is None:
             return None, None, None, ""
         upload, found = upload_of(self.model, body)
-        self.problems.extend(found)
+        self.refused(found)
         if upload is not None:
             meta_type = self.type_of(upload.meta, operation_id + "_" + upload.signed_part)
             if meta_type.kind != "model" or meta_type.name not in self.models:
-                self.problem(upload.meta, "the signed part must be an object with properties")
+                self.refuse(upload.meta, "the signed part must be an object with properties")
                 return None, None, None, ""
             file_doc = self.deref(upload.file)
             description = self.text(file_doc, "description") if file_doc is not None else ""
@@ -347,7 +347,7 @@ class OperationBuilder(SchemaBuilder):
             return None, None, None, ""
         content = body.node.child("content")
         if not content.is_mapping or [m.media for m in body.content] != [JSON_MEDIA]:
-            self.problem(
+            self.refuse(
                 content,
                 "the request body must have exactly 'application/json' content (or "
                 "'multipart/form-data' with x-wechatpay-signed-part for an upload)",
@@ -358,7 +358,7 @@ class OperationBuilder(SchemaBuilder):
         schema = media.node.child("schema")
         body_type = self.type_of(schema, operation_id + "_request")
         if body_type.kind != "model" or body_type.name not in self.models:
-            self.problem(schema, "the request body schema must be an object with properties")
+            self.refuse(schema, "the request body schema must be an object with properties")
             return None, None, None, ""
         return self.models[body_type.name], media.node.get("example"), None, ""
 
@@ -380,18 +380,16 @@ class OperationBuilder(SchemaBuilder):
                     success.append((status, None, None))  # no content, or a file answer
                     continue
                 if status == 204:
-                    self.problem(response.node, "a 204 response has no content")
+                    self.refuse(response.node, "a 204 response has no content")
                 response_type = self.type_of(media.node.child("schema"), operation_id + "_response")
                 if response_type.kind != "model":
-                    self.problem(
-                        media.node, "the response schema must be an object with properties"
-                    )
+                    self.refuse(media.node, "the response schema must be an object with properties")
                     continue
                 success.append((status, response_type.name, media.node.get("example")))
             elif status >= 400:
                 errors.append(self.error_status(response, status))
         if len(success) != 1:
-            self.problem(op.node.child("responses"), "the operation needs exactly one 2xx response")
+            self.refuse(op.node.child("responses"), "the operation needs exactly one 2xx response")
             return 200, None, None, tuple(errors)
         status, model, example = success[0]
         return status, model, example, tuple(sorted(errors, key=lambda e: e.status))
@@ -400,10 +398,10 @@ class OperationBuilder(SchemaBuilder):
         codes: list[ir.ErrorCode] = []
         table = response.error_codes
         if table.raw is not None and not isinstance(table.raw, list):
-            self.problem(table, "'x-wechatpay-error-codes' must be a list")
+            self.refuse(table, "'x-wechatpay-error-codes' must be a list")
         for row in response.error_rows:
             if not row.node.is_mapping or not isinstance(row.code, str):
-                self.problem(row.node, "an error code row needs 'code', 'description', 'solution'")
+                self.refuse(row.node, "an error code row needs 'code', 'description', 'solution'")
                 continue
             codes.append(
                 ir.ErrorCode(
@@ -438,6 +436,6 @@ class OperationBuilder(SchemaBuilder):
             or not isinstance(per, str)
             or not isinstance(scope, (str, type(None)))
         ):
-            self.problem(node, "'x-rate-limit' needs 'limit' (integer), 'per' and optional 'scope'")
+            self.refuse(node, "'x-rate-limit' needs 'limit' (integer), 'per' and optional 'scope'")
             return None
         return ir.RateLimit(limit=limit, per=per, scope=scope)

@@ -51,7 +51,7 @@ class SchemaBuilder(BuilderBase):
         """The type of a schema; ``hint`` names an inline object or enum that needs a class."""
         data = node.raw
         if not isinstance(data, dict):
-            self.problem(node, "a schema must be a mapping")
+            self.refuse(node, "a schema must be a mapping")
             return ir.TypeRef("any")
         if "$ref" in data:
             target = self.deref(node)
@@ -68,11 +68,11 @@ class SchemaBuilder(BuilderBase):
                 )
         kind = data.get("type")
         if isinstance(kind, list):
-            self.problem(node.child("type"), "a list of types is not supported; use a single type")
+            self.refuse(node.child("type"), "a list of types is not supported; use a single type")
             return ir.TypeRef("any")
         if "enum" in data:
             if kind not in (None, "string"):
-                self.problem(node.child("enum"), "only string enums are supported")
+                self.refuse(node.child("enum"), "only string enums are supported")
                 return ir.TypeRef("any")
             name = self.name_or_problem(node, class_name, hint, _CLASS_RESERVED)
             return ir.TypeRef("any") if name is None else self.enum_type(node, name, hint)
@@ -228,7 +228,7 @@ class SchemaBuilder(BuilderBase):
             if wire not in known and isinstance(properties.raw, dict) and wire in properties.raw:
                 continue  # reported above (bad name)
             if wire not in known:
-                self.problem(required.child(index), f"required field {wire!r} is not a property")
+                self.refuse(required.child(index), f"required field {wire!r} is not a property")
         validator = f"validate_{snake_case(name)}"
         if declare:
             self.claim(self.validators, validator, node, name)
@@ -267,13 +267,13 @@ class SchemaBuilder(BuilderBase):
                 return ()
             unknown = [n for n in at.raw if n not in known]
             if unknown:
-                self.problem(at, f"{', '.join(map(repr, unknown))} not among the properties")
+                self.refuse(at, f"{', '.join(map(repr, unknown))} not among the properties")
             return tuple(at.raw)
 
         if "not" in data:
             rule = node.child("not")
             if not isinstance(rule.raw, dict) or set(rule.raw) != {"required"}:
-                self.problem(rule, "only 'not: {required: [...]}' is supported")
+                self.refuse(rule, "only 'not: {required: [...]}' is supported")
             else:
                 group = names(rule.child("required"))
                 if group:
@@ -284,7 +284,7 @@ class SchemaBuilder(BuilderBase):
                 self.problem(dependent_node, "'dependentRequired' must be a mapping")
             for trigger, needed in dependent_node.items():
                 if trigger not in known:
-                    self.problem(needed, f"{trigger!r} is not among the properties")
+                    self.refuse(needed, f"{trigger!r} is not among the properties")
                 dependent.append((trigger, names(needed)))
         counts: dict[str, int] = {}
         for key in ("minProperties", "maxProperties"):
@@ -309,7 +309,7 @@ class SchemaBuilder(BuilderBase):
         descriptions = node.child("x-enum-descriptions")
         values = node.child("enum")
         if not isinstance(values.raw, list) or not values.raw:
-            self.problem(values, "'enum' must be a non-empty list")
+            self.refuse(values, "'enum' must be a non-empty list")
         for item in values.elements():
             if not isinstance(item.raw, str):
                 self.problem(item, "enum values must be strings")
