@@ -179,13 +179,10 @@ class SecurityScheme:
 
     name: str
     use: Node  # the requirement entry naming it: (..., 'security', i, name)
-    written: Node  # components/securitySchemes/<name> of the operation's file (raw None: absent)
-    node: Node | None  # ``written`` with $refs followed; None when they break
+    written: Node  # components/securitySchemes/<name> of the operation's file
+    defined: bool  # ``written`` is there (its value may still be of any shape)
+    node: Node | None  # ``written`` with $refs followed; None when they break or it is absent
     problems: tuple[Problem, ...]
-
-    @property
-    def defined(self) -> bool:
-        return self.written.raw is not None
 
     @property
     def auth_word(self) -> Any:
@@ -535,9 +532,12 @@ class SpecModel:
                 written = defined.child(name)
                 resolved: Node | None = None
                 problems: list[Problem] = []
-                if written.raw is not None:
+                present = defined.has(name)
+                if present:
                     resolved, problems = self.deref(written)
-                schemes.append(SecurityScheme(name, use, written, resolved, tuple(problems)))
+                schemes.append(
+                    SecurityScheme(name, use, written, present, resolved, tuple(problems))
+                )
         return Security(node, inherited, tuple(schemes))
 
 

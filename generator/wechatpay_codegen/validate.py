@@ -12,11 +12,11 @@ Python names, and constructs it does not generate (:mod:`.checks.generator`).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ._cache import Cache, digest
 from ._report import ASK_WITH_SPECS, internal_error
-from .checks.common import mapping
 from .checks.examples import check_examples
 from .checks.generator import build_ir_problems, merge_problems
 from .checks.operations import (
@@ -25,7 +25,6 @@ from .checks.operations import (
     check_request_bodies,
     check_security,
     check_security_schemes,
-    read_operations,
 )
 from .checks.passes import Passes, fingerprint_of
 from .checks.refs import check_cycles, check_refs
@@ -33,9 +32,21 @@ from .checks.schemas import check_schemas, schema_roots, schema_sites, subschema
 from .checks.shape import check_shape
 from .checks.strictness import duplicate_route_problems, extension_problems, schema_keyword_problems
 from .loader import Problem, SpecLoadError, SpecSet, load_specs
+from .spec_model import SpecModel
 from .webhooks import check_webhooks, webhook_operations
 
 __all__ = ["merge_problems", "run_validate", "validate_specs"]
+
+# The checks that read the spec model (every operation, parameter, body, security scheme), in the
+# order they run; each gives its problems whatever the others found.
+_MODEL_CHECKS: tuple[Callable[[SpecModel], list[Problem]], ...] = (
+    check_operation_ids,
+    duplicate_route_problems,
+    check_security_schemes,
+    check_security,
+    check_request_bodies,
+    check_path_parameters,
+)
 
 
 def run_validate(paths: list[Path]) -> int:
@@ -59,12 +70,9 @@ def run_validate(paths: list[Path]) -> int:
 
 
 def _summary(specs: SpecSet) -> str:
-    operations = sum(1 for _ in read_operations(specs, list(specs.documents.values())))
-    names = {
-        name
-        for doc in specs.documents.values()
-        for name in mapping(mapping(doc.data.get("components")).get("schemas"))
-    }
+    model = specs.model()
+    operations = len(model.operations)
+    names = {schema.name for schema in model.named_schemas()}
     files = len(specs.documents)
     hooks = sum(1 for doc in specs.documents.values() for _ in webhook_operations(doc))
     webhooks = f"{hooks} webhook{'s' * (hooks != 1)}, " if hooks else ""
@@ -96,13 +104,9 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     ref_problems = check_refs(specs, docs)
     problems.extend(ref_problems)
     problems.extend(check_cycles(specs, docs))
-    operations = list(read_operations(specs, docs))
-    problems.extend(check_operation_ids(operations))
-    problems.extend(duplicate_route_problems(specs.model()))
-    problems.extend(check_security_schemes(docs))
-    problems.extend(check_security(specs, operations))
-    problems.extend(check_request_bodies(specs, operations))
-    problems.extend(check_path_parameters(specs, operations))
+    model = specs.model()
+    for check in _MODEL_CHECKS:
+        problems.extend(check(model))
     problems.extend(check_webhooks(specs, docs))
     sites = [site for doc in docs for site in schema_sites(doc)]
     for doc in docs:

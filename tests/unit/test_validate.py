@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -331,6 +334,37 @@ def test_problems_are_sorted_and_unique(specs_dir: Path) -> None:
         "enum value 1 is not a string",
         "duplicate enum value 'REFILL'",
     ]
+
+
+def test_an_invalid_schema_is_reported_the_same_whatever_the_hash_seed(specs_dir: Path) -> None:
+    """Two subschemas break JSON Schema: the one reported does not depend on set order (which
+    varies with PYTHONHASHSEED in jsonschema), and it is the first one written."""
+    spec = specs_dir / "set_budget.yaml"
+    edit(
+        spec,
+        "  SetBudgetResponse:\n      type: object\n      required:\n        - max_coupons\n"
+        "      properties:\n        max_coupons:\n          type: integer\n          format: int64\n",
+        "  SetBudgetResponse:\n      type: object\n      properties:\n        max_coupons: x\n"
+        "        other: object\n",
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO / "generator"))
+    outputs = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env["PYTHONHASHSEED"] = seed
+        result = subprocess.run(
+            [sys.executable, "-m", "wechatpay_codegen", "validate", "specs"],
+            cwd=specs_dir.parent,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stderr)
+    assert len(outputs) == 1, outputs
+    (output,) = outputs
+    assert f"{BUDGET}:{line_of(spec, 'max_coupons: x')}:9: invalid schema: 'x' is not of" in output
 
 
 # ------------------------------------------------------------- the generator's refusals

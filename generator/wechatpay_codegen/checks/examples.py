@@ -5,6 +5,7 @@ with the lenient ``date-time`` of :mod:`..protocol`; nothing is fetched from the
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..loader import Pointer, Problem, SpecDocument, SpecSet, pointer_text
@@ -135,12 +136,16 @@ def check_examples(
 
 
 def _example_error(error: ValidationError) -> str:
-    instance = short(error.instance, 40)
-    kind = error.validator
-    if kind == "type":
-        return f"{instance} is not of type {types(error.validator_value)}"
-    if kind == "format":
-        return f"{instance} is not a valid {error.validator_value}"
-    if kind == "enum":
-        return f"{instance} is not one of {short(error.validator_value, 80)}"
-    return short(error.message, 120)
+    explain = _EXPLAIN.get(str(error.validator))
+    return explain(short(error.instance, 40), error) if explain else short(error.message, 120)
+
+
+# JSON Schema keyword the example fails -> what is wrong with the value shown as ``instance`` (any
+# other keyword: the validator's own message).
+_EXPLAIN: dict[str, Callable[[str, ValidationError], str]] = {
+    "type": lambda instance, error: f"{instance} is not of type {types(error.validator_value)}",
+    "format": lambda instance, error: f"{instance} is not a valid {error.validator_value}",
+    "enum": lambda instance, error: (
+        f"{instance} is not one of {short(error.validator_value, 80)}"
+    ),
+}

@@ -51,9 +51,17 @@ def _check_schema(schema: Any) -> SchemaError | None:
         except SchemaError as raised:
             return raised
         return None
-    for first in meta.iter_errors(schema):
-        return SchemaError.create_from(first)
-    return None
+    # jsonschema's error order depends on set iteration (it varies with PYTHONHASHSEED): the
+    # first by place and text is the one reported, the same in every run
+    errors = sorted(
+        meta.iter_errors(schema),
+        key=lambda e: (
+            tuple(map(str, e.absolute_path)),
+            tuple(map(str, e.absolute_schema_path)),
+            e.message,
+        ),
+    )
+    return SchemaError.create_from(errors[0]) if errors else None
 
 
 @dataclass(frozen=True)

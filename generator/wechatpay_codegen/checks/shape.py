@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -114,31 +115,47 @@ def packaged_shape_validator() -> Any:
 def _openapi_problem(doc: SpecDocument, error: ValidationError) -> Problem:
     """An openapi-spec-validator error as a one-line problem on the offending node."""
     pointer: Pointer = tuple(error.absolute_path)
-    kind = error.validator
     name = repr(pointer[-1]) if pointer else "the document"
-    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(
-        error.instance, dict
-    ):
-        extras = re.findall(r"'((?:[^'\\]|\\.)*)'", error.message.partition("(")[2])
-        extras = [e for e in extras if e in error.instance]
-        if len(extras) == 1:
-            pointer = (*pointer, extras[0])
-        listed = ", ".join(repr(e) for e in extras) or short(error.message)
-        message = f"unexpected key {listed}"
-        allowed = error.schema.get("properties") if isinstance(error.schema, dict) else None
-        guess = did_you_mean(extras[0], allowed) if len(extras) == 1 and allowed else None
-        if guess is not None:
-            return doc.problem(pointer, f"{message}; did you mean {guess!r}?")
-    elif kind == "required":
-        missing = error.message.partition(" is a required")[0]
-        message = f"{name} lacks the required key {missing}"
-    elif kind == "type":
-        message = f"{name} must be of type {types(error.validator_value)}"
-    elif kind == "enum":
-        allowed = ", ".join(str(v) for v in cast(list[Any], error.validator_value))
-        message = f"{name} must be one of {allowed} (got {short(error.instance)})"
-    elif kind == "const":
-        message = f"{name} must be {short(error.validator_value)}"
-    else:
-        message = f"{name}: {short(error.message, 120)}"
+    if error.validator in _EXTRA_KEYS and isinstance(error.instance, dict):
+        return _unexpected_keys(doc, pointer, error, error.instance)
+    explain = _EXPLAIN.get(str(error.validator))
+    message = explain(name, error) if explain else f"{name}: {short(error.message, 120)}"
     return doc.problem(pointer, f"{message}; {_FIX_OPENAPI}")
+
+
+_EXTRA_KEYS = ("additionalProperties", "unevaluatedProperties")
+
+
+def _unexpected_keys(
+    doc: SpecDocument, pointer: Pointer, error: ValidationError, instance: dict[Any, Any]
+) -> Problem:
+    """Keys the OpenAPI schema does not allow, on the key when there is one (with its likely
+    intended spelling)."""
+    extras = re.findall(r"'((?:[^'\\]|\\.)*)'", error.message.partition("(")[2])
+    extras = [e for e in extras if e in instance]
+    if len(extras) == 1:
+        pointer = (*pointer, extras[0])
+    listed = ", ".join(repr(e) for e in extras) or short(error.message)
+    message = f"unexpected key {listed}"
+    allowed = error.schema.get("properties") if isinstance(error.schema, dict) else None
+    guess = did_you_mean(extras[0], allowed) if len(extras) == 1 and allowed else None
+    if guess is not None:
+        return doc.problem(pointer, f"{message}; did you mean {guess!r}?")
+    return doc.problem(pointer, f"{message}; {_FIX_OPENAPI}")
+
+
+def _one_of(name: str, error: ValidationError) -> str:
+    allowed = ", ".join(str(v) for v in cast(list[Any], error.validator_value))
+    return f"{name} must be one of {allowed} (got {short(error.instance)})"
+
+
+# JSON Schema keyword that failed -> what it means for the node named ``name`` (any other keyword:
+# the validator's own message).
+_EXPLAIN: dict[str, Callable[[str, ValidationError], str]] = {
+    "required": lambda name, error: (
+        f"{name} lacks the required key {error.message.partition(' is a required')[0]}"
+    ),
+    "type": lambda name, error: f"{name} must be of type {types(error.validator_value)}",
+    "enum": _one_of,
+    "const": lambda name, error: f"{name} must be {short(error.validator_value)}",
+}

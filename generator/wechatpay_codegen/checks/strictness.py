@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..loader import Pointer, Problem, SpecDocument
-from ..protocol import EXTENSIONS, PATH_PLACEHOLDER
+from ..protocol import ERROR_CODE_KEYS, EXTENSIONS, PATH_PLACEHOLDER, RATE_LIMIT_KEYS
 from ..schema_keywords import REFUSED, did_you_mean, known
 from ..spec_model import SpecModel
 
@@ -55,8 +55,8 @@ _DATA = frozenset({"example", "default", "enum", "const", "value", "x-enum-descr
 
 # Our own objects: extension -> the keys its mapping (or each of its list's mappings) may have.
 _OWN_OBJECTS: dict[str, tuple[str, ...]] = {
-    "x-rate-limit": ("limit", "per", "scope"),
-    "x-wechatpay-error-codes": ("code", "description", "solution"),
+    "x-rate-limit": RATE_LIMIT_KEYS,
+    "x-wechatpay-error-codes": ERROR_CODE_KEYS,
 }
 
 
