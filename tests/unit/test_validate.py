@@ -343,7 +343,8 @@ def test_an_invalid_schema_is_reported_the_same_whatever_the_hash_seed(specs_dir
     edit(
         spec,
         "  SetBudgetResponse:\n      type: object\n      required:\n        - max_coupons\n"
-        "      properties:\n        max_coupons:\n          type: integer\n          format: int64\n",
+        "      properties:\n        max_coupons:\n          type: integer\n"
+        "          format: int64\n",
         "  SetBudgetResponse:\n      type: object\n      properties:\n        max_coupons: x\n"
         "        other: object\n",
     )
