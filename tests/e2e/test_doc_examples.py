@@ -9,16 +9,13 @@ from typing import Any
 import pytest
 import wechatpay_marketing as wp
 from wechatpay_codegen.demo import DemoCall
+from wechatpay_codegen.loader import load_specs
 from wechatpay_codegen.sandbox import Sandbox
 
-OPERATIONS = [
-    "create_busifavor_stock",
-    "modify_budget",
-    "query_busifavor_stock",
-    "submit_delivery_plan",
-    "update_delivery_plan",
-    "update_stock_bundle",
-]
+from .conftest import SPECS
+
+# Every operation of the specs (read here, at collection, to parametrize the tests by it).
+OPERATIONS = sorted(op.operation_id for op in load_specs([SPECS]).model().operations)
 
 
 def _same_instant(a: Any, b: Any) -> bool:

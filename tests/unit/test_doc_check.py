@@ -2,13 +2,16 @@
 
 Every test copies the committed specs and pages to a temporary folder, changes one thing on a page
 (as the doc site would), and expects exactly the difference that change makes, placed at the page
-line it is on and at the spec's file:line:col read from the spec itself.
+line it is on and at the spec's file:line:col read from the spec itself. Values the specs hold (a
+field's length) are read from the spec, so a routine spec edit (with its page) breaks none of this.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from wechatpay_codegen.cli import main
@@ -18,7 +21,8 @@ from wechatpay_codegen.loader import load_specs
 from wechatpay_codegen.protocol import EXTENSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = ROOT / "specs"
+# The project's specs, or an edited copy of them (tests/unit/test_spec_edits.py).
+SPECS = Path(os.environ.get("WECHATPAY_TEST_SPECS") or ROOT / "specs")
 PAGES = SPECS / "pages"
 
 
@@ -28,6 +32,15 @@ def copy(tmp_path: Path) -> Path:
         shutil.copy(spec, tmp_path / spec.name)
     shutil.copytree(PAGES, tmp_path / "pages")
     return tmp_path
+
+
+def _copy_of(folder: Path, spec: str, page: str) -> Path:
+    """Only ``common.yaml``, one spec file and its page: what another file holds cannot matter."""
+    for name in ("common.yaml", spec):
+        shutil.copy(SPECS / name, folder / name)
+    (folder / "pages").mkdir()
+    shutil.copy(PAGES / page, folder / "pages" / page)
+    return folder
 
 
 def _edit(path: Path, old: str, new: str) -> int:
@@ -55,6 +68,19 @@ def _only(folder: Path) -> tuple[str, str]:
 BODY = ("components", "schemas", "UpdateStockBundleRequest", "properties")
 
 
+def _remark_length(folder: Path) -> int:
+    """update_stock_bundle's body.remark maxLength, as the spec says (the page agrees)."""
+    doc = next(d for d in load_specs([folder]).documents.values() if d.path.name == BUNDLE_SPEC)
+    length: Any = doc.data
+    for key in (*BODY, "remark", "maxLength"):
+        length = length[key]
+    assert isinstance(length, int)
+    return length
+
+
+BUNDLE_SPEC = "update_stock_bundle.yaml"
+
+
 def test_committed_pages_agree_with_the_specs() -> None:
     result = check_docs(PAGES, SPECS)
     assert result.ok, result.lines()
@@ -64,11 +90,12 @@ def test_committed_pages_agree_with_the_specs() -> None:
 
 def test_a_changed_length_is_found(copy: Path) -> None:
     page = copy / "pages" / "update-stock-bundle.txt"
-    line = _edit(page, "remark 选填 string(20)\n", "remark 选填 string(32)\n")
+    length = _remark_length(copy)
+    line = _edit(page, f"remark 选填 string({length})\n", f"remark 选填 string({length + 12})\n")
     kind, text = _only(copy)
     assert kind == "max-length"
     assert f"update-stock-bundle.txt:{line}: " in text
-    assert "body.remark maxLength: page 32, spec 20" in text
+    assert f"body.remark maxLength: page {length + 12}, spec {length}" in text
     where = _spec_location(copy, "update_stock_bundle.yaml", *BODY, "remark", "maxLength")
     assert f"update_stock_bundle.yaml:{where}" in text
 
@@ -123,7 +150,9 @@ def test_a_new_error_code_is_found(copy: Path) -> None:
     assert f"modify_budget.yaml:{where}" in text
 
 
-def test_a_changed_path_is_found(copy: Path) -> None:
+def test_a_changed_path_is_found(tmp_path: Path) -> None:
+    # The page is then matched by its title, which another spec file might share: not here.
+    copy = _copy_of(tmp_path, "modify_budget.yaml", "modify-budget.txt")
     page = copy / "pages" / "modify-budget.txt"
     old = "/v3/marketing/busifavor/stocks/{stock_id}/budget"
     line = _edit(page, f"【PATCH】{old}\n", f"【PATCH】{old}-limit\n")
@@ -135,7 +164,8 @@ def test_a_changed_path_is_found(copy: Path) -> None:
 
 def test_required_type_auth_and_name_changes_are_found(copy: Path) -> None:
     page = copy / "pages" / "update-stock-bundle.txt"
-    _edit(page, "remark 选填 string(20)\n", "remark 必填 string(20)\n")
+    length = _remark_length(copy)
+    _edit(page, f"remark 选填 string({length})\n", f"remark 必填 string({length})\n")
     _edit(page, "brand_id 必填 string\n【品牌ID】", "brand_id 必填 integer\n【品牌号】")
     _edit(page, "支持商户:【普通服务商】", "支持商户:【品牌商户】")
     result = check_docs(copy / "pages", copy)
@@ -190,7 +220,8 @@ def test_the_command_exits_1_with_one_line_per_difference(
     copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page = copy / "pages" / "update-stock-bundle.txt"
-    _edit(page, "remark 选填 string(20)\n", "remark 选填 string(32)\n")
+    length = _remark_length(copy)
+    _edit(page, f"remark 选填 string({length})\n", f"remark 选填 string({length + 12})\n")
     code = main(["doc-check", "--docs", str(copy / "pages"), "--specs", str(copy)])
     out, err = capsys.readouterr()
     assert code == 1

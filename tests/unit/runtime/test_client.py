@@ -439,7 +439,9 @@ def test_timeout_is_reported_as_api_timeout_error(
         Reply(omit=("Wechatpay-Serial",)),
         Reply(override={"Wechatpay-Serial": "PUB_KEY_ID_OTHER"}),
         Reply(timestamp_offset=-300),
-        Reply(timestamp_offset=300),
+        # 310, not 300: the client checks a moment after the server signs, and a second boundary
+        # crossed in between would bring a +300 skew down to 299 (accepted).
+        Reply(timestamp_offset=310),
         Reply(signed_body=b'{"ok":false}'),
         Reply(override={"Wechatpay-Signature": "WECHATPAY/SIGNTEST/QUFBQQ=="}),
         Reply(sign=False),
