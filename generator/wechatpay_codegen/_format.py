@@ -467,7 +467,7 @@ def format_modules(
             out[name] = whole
         else:
             split[name] = [_units(pieces) for pieces in split_module(text)]
-    from ._settle import Statements, long_statements, put_back, settled
+    from ._settle import Statements, local_split, long_statements, put_back, settled
 
     done: dict[str, str] = {}  # unit text -> formatted
     keys: dict[str, str] = {}
@@ -498,7 +498,13 @@ def format_modules(
                     if plan is not None:
                         plans[unit] = plan
                         for piece in plan.pieces.values():
-                            want(piece.source)
+                            if piece.source in done:
+                                continue
+                            local = local_split(piece, style)
+                            if local is not None:
+                                done[piece.source] = local
+                            else:
+                                want(piece.source)
                         continue
                 want(unit)
     for unit, (ok, text) in zip(missing, formatter(missing, style), strict=True):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ._format import Style, _is_docstring, _safe, _statements
 
-__all__ = ["Statements", "long_statements", "put_back", "settled"]
+__all__ = ["Statements", "local_split", "long_statements", "put_back", "settled"]
 
 _EMPTY_EXPLODED = re.compile(r"[(\[{][ ]*\n[ \n]*[)\]}]")
 
@@ -119,6 +119,21 @@ class _Piece:
     source: str
     head: tuple[str, ...]
     tail: tuple[str, ...]
+    depth: int = 0
+    text: str = ""  # the long line, without its indentation
+    element: bool = False
+
+
+def local_split(piece: _Piece, style: Style) -> str | None:
+    """Black's output for ``piece`` computed without black (:mod:`._split`), or None."""
+    from ._split import split_line
+
+    lines = split_line(piece.text, piece.depth, piece.element, style.line_length)
+    if lines is None:
+        return None
+    indent = _INDENT * piece.depth
+    body = [indent + line if line else line for line in lines]
+    return "\n".join([*piece.head, *body, *piece.tail]) + "\n"
 
 
 @dataclass(frozen=True)
@@ -134,7 +149,7 @@ def _wrappers(depth: int) -> list[str]:
 
 def _statement_piece(depth: int, text: str) -> _Piece:
     head = _wrappers(depth)
-    return _Piece("\n".join([*head, _INDENT * depth + text]) + "\n", tuple(head), ())
+    return _Piece("\n".join([*head, _INDENT * depth + text]) + "\n", tuple(head), (), depth, text)
 
 
 def _element_piece(depth: int, text: str, opener: str) -> _Piece:
@@ -143,7 +158,12 @@ def _element_piece(depth: int, text: str, opener: str) -> _Piece:
     head = [*_wrappers(depth - 1), outer + opener]
     tail = [outer + _CLOSERS[opener[-1]]]
     return _Piece(
-        "\n".join([*head, _INDENT * depth + text, *tail]) + "\n", tuple(head), tuple(tail)
+        "\n".join([*head, _INDENT * depth + text, *tail]) + "\n",
+        tuple(head),
+        tuple(tail),
+        depth,
+        text,
+        True,
     )
 
 
