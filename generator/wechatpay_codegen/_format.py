@@ -461,13 +461,18 @@ def format_modules(
     out: dict[str, str] = {}
     module_keys = {name: _key(text, style, version, "module") for name, text in sources.items()}
     split: dict[str, list[list[str]]] = {}  # module -> its chunks' units
+    from ._settle import Statements, local_split, long_statements, put_back, settled, settled_module
+
     for name, text in sources.items():
         whole = _cached_text(cache, module_keys[name])  # an unchanged module: no need to cut it
         if whole is not None:
             out[name] = whole
+            continue
+        fast = settled_module(text, style) if trust_settled else None
+        if fast is not None:  # nothing for black to do anywhere: no need to cut it either
+            out[name] = fast
         else:
             split[name] = [_units(pieces) for pieces in split_module(text)]
-    from ._settle import Statements, local_split, long_statements, put_back, settled
 
     done: dict[str, str] = {}  # unit text -> formatted
     keys: dict[str, str] = {}

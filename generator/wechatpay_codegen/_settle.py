@@ -23,9 +23,21 @@ from dataclasses import dataclass
 
 from ._format import Style, _is_docstring, _safe, _statements
 
-__all__ = ["Statements", "local_split", "long_statements", "put_back", "settled"]
+__all__ = [
+    "Statements",
+    "local_split",
+    "long_statements",
+    "put_back",
+    "settled",
+    "settled_module",
+]
 
 _EMPTY_EXPLODED = re.compile(r"[(\[{][ ]*\n[ \n]*[)\]}]")
+#: An element of an exploded bracket that is one string (or ``name="..."``): black has nothing
+#: to split it at (no bracket, no delimiter before its comma), so it keeps it however long.
+_KEPT_ATOM = re.compile(r' {4,}(?:[A-Za-z_][A-Za-z0-9_]*=)?"[^"\\\n]*",')
+#: A ``def``/``class``/decorator line at the top level or in a class body (4 spaces).
+_TOP_DEFINITION = re.compile(r"(?:    )?(?:@|def |class |async def )")
 
 
 def _width_bound(line: str) -> int:
@@ -68,7 +80,7 @@ def _long_lines(lines: Sequence[str], limit: int) -> set[int] | None:
     for index, line in enumerate(lines):
         if line.endswith(" "):
             return None
-        if len(line) > limit // 2 and _width_bound(line) > limit:
+        if len(line) > limit // 2 and _width_bound(line) > limit and not _KEPT_ATOM.fullmatch(line):
             long.add(index)
     return long
 
@@ -90,6 +102,54 @@ def settled(unit: str, style: Style) -> str | None:
     if not _plain(unit) or _long_lines(unit.split("\n"), style.line_length) != set():
         return None
     return unit.rstrip("\n") + "\n"
+
+
+def settled_module(module: str, style: Style) -> str | None:
+    """:func:`settled` for a whole module, when the blank lines where :mod:`._format` would cut
+    it are already black's (two before a top-level definition, one before a class member), so
+    the cut and joined result would be the module itself; else None (cut it)."""
+    lines = module.split("\n")
+    last = ""  # the last non-blank line
+    blanks = 0
+    for line in lines:
+        if not line:
+            blanks += 1 if last else 0
+            continue
+        if blanks and not last.lstrip().startswith(("#", "@")):
+            match = _TOP_DEFINITION.match(line)
+            if match is not None:
+                top = not line.startswith(" ")
+                if top and not last.startswith(" ") and last.endswith(('"""', "'" * 3)):
+                    return None  # after a module docstring black puts one blank line
+                if blanks != (2 if top else 1):
+                    return None
+        last, blanks = line, 0
+    if not _plain(module):
+        return None
+    long = _long_lines(lines, style.line_length)
+    if long is None or not long <= _inside_docstrings(lines):
+        return None
+    return module.rstrip("\n") + "\n"
+
+
+def _inside_docstrings(lines: Sequence[str]) -> set[int]:
+    """Indexes of the lines strictly inside a docstring over several lines (not its first or
+    last line): black keeps those as they are, however long. A docstring opens on a line that
+    is its indentation, then three double quotes, and no other triple quote; it closes at the
+    next line holding a triple quote. The templates' docstring filter writes that form and
+    escapes double quotes in the text; a string literal cannot start a line with three double
+    quotes. Anything else only makes the set smaller (the module is then cut as before)."""
+    inside: set[int] = set()
+    opened: int | None = None
+    for index, line in enumerate(lines):
+        quotes = line.count('"""') + line.count("'''")
+        if opened is None:
+            if quotes == 1 and line.lstrip(" ").startswith('"""'):
+                opened = index
+        elif quotes:
+            inside.update(range(opened + 1, index))
+            opened = None
+    return inside
 
 
 _COMPOUND = (

@@ -32,7 +32,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-__all__ = ["split_line"]
+__all__ = ["split_block", "split_line"]
 
 _INDENT = "    "
 _ATOM_OPS = frozenset({".", "="})
@@ -249,6 +249,25 @@ def _split_comprehension(text: str, depth: int, limit: int) -> list[str]:
     if not (_fits(depth + 1, expr, limit) and _fits(depth + 1, loop, limit)):
         raise _Refused
     return [head, _INDENT + expr, _INDENT + loop, "]"]
+
+
+def split_block(block: str, limit: int) -> str:
+    """The templates' ``split`` filter: ``block`` is one rendered line (its indentation, its
+    text, a newline); when it is too long and one of the shapes above, black's lines for it
+    (a line ending with a comma is an element of an exploded bracket, any other a statement).
+    Anything else is returned as it is, for the formatter to pass to black."""
+    line = block[:-1] if block.endswith("\n") else block
+    if "\n" in line:
+        return block
+    text = line.lstrip(" ")
+    indent = len(line) - len(text)
+    if indent % len(_INDENT):
+        return block
+    lines = split_line(text, indent // len(_INDENT), text.endswith(","), limit)
+    if lines is None:
+        return block
+    prefix = " " * indent
+    return "\n".join(prefix + each for each in lines) + block[len(line) :]
 
 
 def split_line(text: str, depth: int, element: bool, limit: int) -> list[str] | None:

@@ -191,3 +191,64 @@ _A, _B = "a" * 35, "b" * 70
 )
 def test_other_shapes_are_left_to_black(text: str, element: bool) -> None:
     assert _split.split_line(text, 1, element, LIMIT) is None
+
+
+_LONG_PATH = "/v3/" + "segment/" * 14
+_MODULE = f'''"""Module."""
+
+from __future__ import annotations
+
+
+class A:
+    """Doc.
+
+    {_LONG_PATH}
+    """
+
+    x: int = 1
+
+    def f(self) -> None:
+        g(
+            path="{_LONG_PATH}",
+        )
+
+
+def h() -> None:
+    pass
+'''
+
+
+def test_a_settled_module_is_taken_whole_and_is_blacks() -> None:
+    assert len(_LONG_PATH) > LIMIT
+    assert _settle.settled_module(_MODULE, STYLE) == _MODULE
+    assert black.format_str(_MODULE, mode=MODE) == _MODULE
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("\n\n\ndef h()", "\n\n\n\ndef h()"),  # three blank lines before a top-level def
+        ("\n\n\ndef h()", "\n\ndef h()"),  # one
+        ("\n\n    def f(self)", "\n\n\n    def f(self)"),  # two before a method
+        ('"""Module."""\n\nfrom __future__ import annotations\n', '"""Module."""\n'),  # docstring
+        ("        g(\n            path=", "        g(path="),  # a long line of code
+        ("    x: int = 1", "\tx: int = 1"),  # a tab
+    ],
+)
+def test_what_black_would_change_is_cut_as_before(old: str, new: str) -> None:
+    module = _MODULE.replace(old, new, 1)
+    assert module != _MODULE
+    assert _settle.settled_module(module, STYLE) is None
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_the_split_filter_keeps_indentation_and_newline(depth: int) -> None:
+    indent = "    " * depth
+    text = f'_v.required(obj, "{"n" * 40}", path, {"v" * 60})'
+    block = f"{indent}{text}\n"
+    out = _split.split_block(block, LIMIT)
+    assert out.endswith("\n") and out != block
+    expected = "\n".join(indent + line for line in _black_lines(text, depth, False)) + "\n"
+    assert out == expected
+    short = f"{indent}f(x)\n"
+    assert _split.split_block(short, LIMIT) == short

@@ -23,9 +23,12 @@ MINI = REPO / "tests" / "fixtures" / "mini-specs"
 
 
 def _library_validator() -> Any:
-    from openapi_spec_validator import OpenAPIV31SpecValidator
+    """openapi-spec-validator's OpenAPI 3.1 validator with its jsonschema backend (the one whose
+    errors the messages are made of; with jsonschema-rs installed its default is that one)."""
+    from openapi_spec_validator.schemas import schema_v31
+    from openapi_spec_validator.schemas.backend.jsonschema import create_validator
 
-    return OpenAPIV31SpecValidator.schema_validator
+    return create_validator(_unwrapped(schema_v31))
 
 
 def _unwrapped(value: Any) -> Any:

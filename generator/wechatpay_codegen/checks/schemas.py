@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._fastschema import schema_valid
 from ..loader import Pointer, Problem, SpecDocument, SpecLoadError, SpecSet
 from ..protocol import HTTP_METHODS
 from ..schema_keywords import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE
@@ -168,12 +169,13 @@ def check_schemas(
         if (doc.display, root_pointer) in checked:
             continue
         checked.add((doc.display, root_pointer))
-        fingerprint = fingerprint_of(root) if passes is not None else None
         error = None
-        if passes is None or not passes.known("schema", fingerprint):
-            error = _check_schema(root)
-            if error is None and passes is not None:
-                passes.add("schema", fingerprint)
+        if not schema_valid(root):  # not known to pass (quicker than remembering passes)
+            fingerprint = fingerprint_of(root) if passes is not None else None
+            if passes is None or not passes.known("schema", fingerprint):
+                error = _check_schema(root)
+                if error is None and passes is not None:
+                    passes.add("schema", fingerprint)
         if error is not None:
             message = f"invalid schema: {short(error.message, 120)}"
             if referrer is not None and not error.absolute_path:

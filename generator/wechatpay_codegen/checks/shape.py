@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .._fastschema import shape_valid
 from ..loader import Pointer, Problem, SpecDocument
 from ..schema_keywords import did_you_mean
 from .common import crawled, installed_version, short, types
@@ -60,6 +61,8 @@ def check_shape(doc: SpecDocument) -> list[Problem]:
         )
     if problems:
         return problems
+    if shape_valid(data):  # known to pass: the check below would find nothing
+        return []
     validator = _shape_validator()
     return [_openapi_problem(doc, error) for error in validator.iter_errors(data)]
 
@@ -70,6 +73,11 @@ def _shape_validator() -> Any:
     packaged = packaged_shape_validator()
     if packaged is not None:
         return crawled(packaged)
+    import os
+
+    # its jsonschema backend, whose errors the messages are made of (with jsonschema-rs
+    # installed it would pick that one), unless its settings say otherwise
+    os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
     from openapi_spec_validator import OpenAPIV31SpecValidator
 
     return crawled(OpenAPIV31SpecValidator.schema_validator)
@@ -86,7 +94,9 @@ def packaged_shape_validator() -> Any:
     """The validator ``OpenAPIV31SpecValidator.schema_validator`` is, built without importing
     openapi-spec-validator: its import (pydantic settings, openapi-schema-validator, ...) takes
     longer than checking a changed document. None whenever that is not known to be the same
-    validator: another release, a backend chosen by its environment settings, jsonschema-rs."""
+    validator: another release, a backend chosen by its environment settings. (With
+    jsonschema-rs installed, openapi-spec-validator's default backend would be that one; the
+    messages are made of the jsonschema backend's errors, so that is the one used here.)"""
     import json
     import os
 
@@ -95,8 +105,6 @@ def packaged_shape_validator() -> Any:
     if any(name.upper().startswith("OPENAPI_SPEC_VALIDATOR_") for name in os.environ):
         return None
     try:
-        if importlib.util.find_spec("jsonschema_rs") is not None:
-            return None
         spec = importlib.util.find_spec("openapi_spec_validator")
     except (ImportError, ValueError):
         return None

@@ -56,7 +56,7 @@ from .expressions import (
     prepare_returns,
     to_wire,
 )
-from .formatting import STYLE, format_python
+from .formatting import STYLE, format_python, split_filter
 
 if TYPE_CHECKING:
     import jinja2
@@ -157,6 +157,7 @@ def _environment(root: Path, cache: Cache | None = None) -> jinja2.Environment:
         member_doc=member_doc,
         prepare_doc=prepare_doc,
         example_call=example_call,
+        split=split_filter,
     )
     return env
 
