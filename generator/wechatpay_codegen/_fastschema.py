@@ -20,6 +20,16 @@ and fixture specs and every bad spec, and the cases where they could differ:
   ``uri`` and ``uri-reference``, which that checker does not check, are accepted;
 - ``$dynamicRef``: the dialect's ``$dynamicAnchor: meta`` reaches nested schemas (a wrong
   ``discriminator`` three levels down is refused by both).
+
+The examples check (every example against its schema, jsonschema's Draft 2020-12 with only the
+``date-time`` and ``date`` formats of :mod:`.protocol`) has a fast path too, taken only where
+the two engines cannot disagree in the direction that matters: every ``pattern`` (and
+``patternProperties`` key) in the specs is in a small regex subset where what ECMA 262 matches,
+Python's ``re`` matches too (literals, ``.``, ``\\d``, ``\\w``, classes of ASCII characters,
+anchors, groups, alternation, bounded quantifiers); no ``multipleOf`` is a fraction (jsonschema
+divides floats, jsonschema-rs does not); every number is an exactly representable integer or a
+finite float; the formats are the same two functions, every other format accepted as
+jsonschema's checker accepts it.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["schema_valid", "shape_valid"]
+__all__ = ["examples_valid", "schema_valid", "shape_valid"]
 
 # Releases whose files below are what their validators use (tests/unit/test_fastschema.py).
 _SPEC_VALIDATOR_RELEASES = frozenset({"0.9.0"})
@@ -57,12 +67,9 @@ def _package_folder(name: str) -> Path | None:
 
 
 def _version(distribution: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from .checks.common import installed_version
 
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "?"
+    return installed_version(distribution)
 
 
 def _json(path: Path) -> Any:
@@ -139,6 +146,127 @@ def _validators() -> tuple[Any, Any] | None:
     except Exception:  # any surprise: the Python validators alone, as before
         return None
     return shape, checked
+
+
+_LITERAL = r"""[A-Za-z0-9 _/:@,;=<>!%&~'"#-]"""
+_ESCAPE = r"\\[dw.\-/\\()\[\]{}*+?|^$]"
+_IN_CLASS = r"""(?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9 _/:@,;=<>!%&~'"#.(){}*+?|$]|\\[.\-/\\\]\[])"""
+_IN_CLASS_ESCAPES = r"(?:\\[dw])"
+_SAFE_PATTERN = re.compile(
+    r"\^?(?:"
+    r"(?:\((?:\?:)?|\|)"  # a group's start, an alternative: no quantifier after them
+    r"|(?:"
+    + _LITERAL
+    + r"|\.|"
+    + _ESCAPE
+    + r"|\[\^(?:"
+    + _IN_CLASS
+    + r"|-)+\]"  # a negated class: explicit characters only (ECMA and Python agree)
+    + r"|\[(?:"
+    + _IN_CLASS
+    + "|"
+    + _IN_CLASS_ESCAPES
+    + r"|-)+\]"
+    + r"|\))"
+    r"(?:(?:[*+?]|\{[0-9]+(?:,[0-9]*)?\})\??)?"
+    r")*\$?"
+)
+_EXACT = 2**53
+#: What a URI fragment may hold unescaped (RFC 3986) besides letters and digits.
+_FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"
+
+
+def _safe_for_examples(value: Any) -> bool:
+    """Every value JSON has, no number jsonschema-rs could see differently, every ``pattern``
+    in the safe regex subset and no fractional ``multipleOf`` (see the module docstring)."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            for name, item in node.items():
+                if type(name) is not str:
+                    return False
+                if name == "pattern" and type(item) is str and not _SAFE_PATTERN.fullmatch(item):
+                    return False
+                if name == "patternProperties" and type(item) is dict:
+                    if not all(type(k) is str and _SAFE_PATTERN.fullmatch(k) for k in item):
+                        return False
+                if name == "multipleOf" and type(item) is not int:
+                    return False
+                stack.append(item)
+        elif kind is list:
+            stack.extend(node)
+        elif kind is int:
+            if not -_EXACT <= node <= _EXACT:
+                return False
+        elif kind is float:
+            if node != node or node in (float("inf"), float("-inf")):
+                return False
+        elif kind not in (str, bool, type(None)):
+            return False
+    return True
+
+
+_OTHER_FORMATS = (
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+    "unknown",
+)
+
+
+def examples_valid(documents: list[tuple[str, Any]], checks: list[tuple[str, Any]]) -> bool:
+    """True when every example is known to pass the examples check: ``documents`` are the spec
+    files (URI, loaded YAML), ``checks`` the (schema URI with its pointer, example) pairs. False
+    means "not known": run the Python check (all of it; it words the problems)."""
+    if _validators() is None:
+        return False
+    try:
+        if not all(_safe_for_examples(data) for _, data in documents):
+            return False
+        if not all(_safe_for_examples(instance) for _, instance in checks):
+            return False
+        import jsonschema_rs
+
+        from .protocol import is_date, is_lenient_date_time
+
+        formats: dict[str, Callable[[str], bool]] = {name: _accept for name in _OTHER_FORMATS}
+        formats["date-time"] = is_lenient_date_time
+        formats["date"] = is_date
+        registry = jsonschema_rs.Registry(documents)
+        validators: dict[str, Any] = {}
+        from urllib.parse import quote
+
+        for target, instance in checks:
+            base, _, fragment = target.partition("#")
+            uri = base + "#" + quote(fragment, safe=_FRAGMENT_SAFE)
+            validator = validators.get(uri)
+            if validator is None:
+                validator = validators[uri] = jsonschema_rs.Draft202012Validator(
+                    {"$ref": uri}, registry=registry, validate_formats=True, formats=formats
+                )
+            if not validator.is_valid(instance):
+                return False
+    except Exception:  # an unresolvable $ref, a loop, anything: the Python check decides
+        return False
+    return True
 
 
 def _valid(which: int, instance: Any) -> bool:

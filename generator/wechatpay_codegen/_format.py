@@ -5,10 +5,13 @@ The fast path (``format_modules(..., trust_settled=True)``, what ``generate`` us
 templates and the docstring wrapper emit black's style, so what varies with the specs is only
 how long lines get. A unit whose lines all fit and that holds nothing black rewrites in a short
 line is taken as it is (:func:`._settle.settled`); in a unit with long lines, each long line
-that is a whole simple statement or one whole element of an exploded bracket is formatted by
-black on its own and put back (:func:`._settle.long_statements`); any other unit goes to black
-whole, as below. So a
-cold run formats a few hundred short lines instead of every line. What the trust rests on is
+that is a whole simple statement or one whole element of an exploded bracket is split as black
+splits it, by :mod:`._split` for the shapes it knows, else by black on its own, and put back
+(:func:`._settle.long_statements`); any other unit goes to black whole, as below. The templates
+already split the lines that grow with the specs (``{% filter split %}``), so usually a whole
+module is in black's style, and it is taken without being cut at all
+(:func:`._settle.settled_module`): a cold run then neither imports nor runs black. What the
+trust rests on is
 checked by ``tests/unit/test_format_settled.py`` (the fast path equals black on the whole module
 for the real specs, the golden specs and synthetic copies; string literals and docstrings of
 arbitrary text), ``tests/fuzz/test_injection.py`` (hostile spec text: every generated module is
@@ -72,13 +75,11 @@ cases and on generated class bodies.
 from __future__ import annotations
 
 import ast
-import multiprocessing
 import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -407,6 +408,10 @@ def _batches(chunks: Sequence[str]) -> list[list[int]]:
 def _format_parallel(chunks: Sequence[str], style: Style, workers: int) -> list[tuple[bool, str]]:
     # fork: the workers start with black already imported. Only on Linux (fork is unsafe on
     # macOS) and only with no other thread running (a fork copies locks held by other threads).
+    # Imported here: most runs format nothing with black, and these imports are not small.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     batches = _batches(chunks)
     results: list[tuple[bool, str]] = [(False, "")] * len(chunks)

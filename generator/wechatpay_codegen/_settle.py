@@ -126,8 +126,18 @@ def settled_module(module: str, style: Style) -> str | None:
         last, blanks = line, 0
     if not _plain(module):
         return None
-    long = _long_lines(lines, style.line_length)
-    if long is None or not long <= _inside_docstrings(lines):
+    limit = style.line_length
+    if module.isascii():  # the usual case: widths are lengths
+        if " \n" in module or module.endswith(" "):
+            return None  # trailing whitespace, which black strips
+        long: set[int] | None = {
+            index
+            for index, line in enumerate(lines)
+            if len(line) > limit and not _KEPT_ATOM.fullmatch(line)
+        }
+    else:
+        long = _long_lines(lines, limit)
+    if long is None or (long and not long <= _inside_docstrings(lines)):
         return None
     return module.rstrip("\n") + "\n"
 

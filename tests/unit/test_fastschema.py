@@ -209,3 +209,99 @@ def test_mutated_schemas(index: int, keyword: str, value: Any, depth: int) -> No
     node[keyword] = value
     if _fastschema.schema_valid(schema):
         assert _python_schema_error(schema) is None, schema
+
+
+# ---------------------------------------------------------------------------------- examples
+
+
+def _example_items(folder: Path) -> tuple[Any, list[Any]]:
+    from wechatpay_codegen.checks import examples
+    from wechatpay_codegen.loader import pointer_text
+
+    specs = load_specs([folder])
+    docs = list(specs.documents.values())
+    sites = [site for doc in docs for site in schemas.schema_sites(doc)]
+    items = examples._examples(specs, docs, sites)
+    documents = [(doc.uri, doc.data) for doc in docs]
+    checks = [(f"{doc.uri}#{pointer_text(p)}", value) for doc, p, _, value, _ in items]
+    return (specs, docs, sites, documents), checks
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_examples_valid_only_where_python_finds_nothing(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wechatpay_codegen.checks import examples
+
+    try:
+        (specs, docs, sites, documents), checks = _example_items(folder)
+    except SpecLoadError:
+        return
+    if _fastschema.examples_valid(documents, checks):
+        monkeypatch.setattr(examples, "examples_valid", lambda *_: False)
+        assert examples.check_examples(specs, docs, sites) == [], folder.name
+
+
+def test_the_real_examples_take_the_fast_path() -> None:
+    for folder in (REPO / "specs", REPO / "tests" / "golden" / "specs"):
+        (_, _, _, documents), checks = _example_items(folder)
+        assert checks and _fastschema.examples_valid(documents, checks), folder.name
+
+
+def test_a_broken_example_goes_to_python() -> None:
+    (_, _, _, documents), checks = _example_items(FIXTURES / "bad-specs" / "example-breaks-schema")
+    assert not _fastschema.examples_valid(documents, checks)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"multipleOf": 0.01},
+        {"pattern": "(?=a)"},
+        {"pattern": "a{,3}"},
+        {"pattern": "[^\\d]"},
+        {"pattern": "\\s+"},
+        {"pattern": "\\D"},
+        {"patternProperties": {"\\W": {}}},
+        {"maximum": 2**60},
+        {"x": float("nan")},
+        {"x": datetime.date(2024, 1, 1)},
+        {1: "a"},
+    ],
+)
+def test_what_the_engines_could_see_differently_goes_to_python(value: Any) -> None:
+    assert not _fastschema._safe_for_examples(value)
+
+
+_PIECES = ["a", "Z", "0", "-", "_", ".", "\\d", "\\w", "[a-z]", "[^a-c]", "[\\d_]", "\\.", "(", ")"]
+_QUANTIFIERS = ["", "", "*", "+", "?", "{2}", "{1,3}", "{2,}"]
+_TEXT = st.text(alphabet="aZ0_-. \n\u0661\u00e9\ufeffxyz", max_size=8)
+
+
+@st.composite
+def _pattern(draw: st.DrawFn) -> str:
+    pieces = draw(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=5))
+    out = "^" if draw(st.booleans()) else ""
+    for piece in pieces:
+        out += piece
+        if piece != "(":
+            out += draw(st.sampled_from(_QUANTIFIERS))
+    return out + ("$" if draw(st.booleans()) else "")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_pattern(), _TEXT)
+def test_a_safe_pattern_never_matches_where_python_does_not(pattern: str, text: str) -> None:
+    import re
+
+    import jsonschema_rs
+
+    if not _fastschema._SAFE_PATTERN.fullmatch(pattern):
+        return
+    try:
+        compiled = re.compile(pattern)
+        validator = jsonschema_rs.Draft202012Validator({"pattern": pattern})
+    except Exception:
+        return  # refused by one of them: the fast path falls back to Python
+    if validator.is_valid(text):
+        assert compiled.search(text) is not None, (pattern, text)

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._fastschema import examples_valid
 from ..loader import Pointer, Problem, SpecDocument, SpecSet, pointer_text
 from ..protocol import is_date, is_lenient_date_time
 from .common import deref, json_path, mapping, short, types
@@ -45,6 +46,39 @@ def _no_retrieval(uri: str) -> Resource[Any]:
     raise NoSuchResource(uri)
 
 
+def _examples(
+    specs: SpecSet, docs: list[SpecDocument], sites: list[Site]
+) -> list[tuple[SpecDocument, Pointer, Pointer, Any, SpecDocument | None]]:
+    """Every example to check: (schema's document, schema pointer, the example's pointer, the
+    example, the example's document when it is another one)."""
+    found: list[tuple[SpecDocument, Pointer, Pointer, Any, SpecDocument | None]] = []
+    for site in sites:
+        if "schema" not in site.data:
+            continue
+        schema_pointer = (*site.pointer, "schema")
+        if "example" in site.data:
+            found.append(
+                (site.doc, schema_pointer, (*site.pointer, "example"), site.data["example"], None)
+            )
+        for name, example in mapping(site.data.get("examples")).items():
+            resolved = deref(specs, site.doc, (*site.pointer, "examples", name), example)
+            if resolved is None or not isinstance(resolved[2], dict):
+                continue
+            if "value" in resolved[2]:
+                example_doc, example_pointer, value = resolved
+                at = (*example_pointer, "value")
+                found.append((site.doc, schema_pointer, at, value["value"], example_doc))
+    for doc in docs:
+        for root_pointer, root in schema_roots(doc, sites):
+            for pointer, schema in subschemas(root_pointer, root):
+                if "example" in schema:
+                    found.append((doc, pointer, (*pointer, "example"), schema["example"], None))
+                listed = schema.get("examples")
+                for i, value in enumerate(listed if isinstance(listed, list) else []):
+                    found.append((doc, pointer, (*pointer, "examples", i), value, None))
+    return found
+
+
 def check_examples(
     specs: SpecSet, docs: list[SpecDocument], sites: list[Site], *, tolerant: bool = False
 ) -> list[Problem]:
@@ -52,6 +86,12 @@ def check_examples(
 
     ``tolerant``: some schemas are known to be invalid (reported by the schema or reference
     checks); an example whose check fails on one is skipped rather than an internal error."""
+    examples = _examples(specs, docs, sites)
+    if not tolerant and examples_valid(
+        [(doc.uri, doc.data) for doc in specs.documents.values()],
+        [(f"{doc.uri}#{pointer_text(pointer)}", value) for doc, pointer, _, value, _ in examples],
+    ):
+        return []  # known to pass: the check below would find nothing
     from jsonschema import Draft202012Validator
     from referencing import Registry
     from referencing.exceptions import Unresolvable
@@ -108,30 +148,8 @@ def check_examples(
         ]
 
     problems: list[Problem] = []
-    for site in sites:
-        if "schema" not in site.data:
-            continue
-        schema_pointer = (*site.pointer, "schema")
-        if "example" in site.data:
-            problems += check(
-                site.doc, schema_pointer, (*site.pointer, "example"), site.data["example"]
-            )
-        for name, example in mapping(site.data.get("examples")).items():
-            resolved = deref(specs, site.doc, (*site.pointer, "examples", name), example)
-            if resolved is None or not isinstance(resolved[2], dict):
-                continue
-            if "value" in resolved[2]:
-                example_doc, example_pointer, value = resolved
-                at = (*example_pointer, "value")
-                problems += check(site.doc, schema_pointer, at, value["value"], example_doc)
-    for doc in docs:
-        for root_pointer, root in schema_roots(doc, sites):
-            for pointer, schema in subschemas(root_pointer, root):
-                if "example" in schema:
-                    problems += check(doc, pointer, (*pointer, "example"), schema["example"])
-                listed = schema.get("examples")
-                for i, value in enumerate(listed if isinstance(listed, list) else []):
-                    problems += check(doc, pointer, (*pointer, "examples", i), value)
+    for doc, schema_pointer, at, value, at_doc in examples:
+        problems += check(doc, schema_pointer, at, value, at_doc)
     return problems
 
 
