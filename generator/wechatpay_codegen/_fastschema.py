@@ -39,11 +39,11 @@ import importlib.util
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["examples_valid", "schema_valid", "shape_valid"]
+__all__ = ["available", "examples_valid", "schema_valid", "shape_valid"]
 
 # Releases whose files below are what their validators use (tests/unit/test_fastschema.py).
 _SPEC_VALIDATOR_RELEASES = frozenset({"0.9.0"})
@@ -232,17 +232,16 @@ _OTHER_FORMATS = (
 )
 
 
-def examples_valid(documents: list[tuple[str, Any]], checks: list[tuple[str, Any]]) -> bool:
-    """True when every example is known to pass the examples check: ``documents`` are the spec
-    files (URI, loaded YAML), ``checks`` the (schema URI with its pointer, example) pairs. False
-    means "not known": run the Python check (all of it; it words the problems)."""
+def examples_valid(
+    groups: Iterable[tuple[list[tuple[str, Any]], list[tuple[str, Any]]]],
+) -> bool:
+    """True when every example is known to pass the examples check. Each group is the spec
+    files its schemas can reach (URI, loaded YAML) and its (schema URI with its pointer,
+    example) pairs; a group at a time, so only one group's files are held in Rust's form.
+    False means "not known": run the Python check (all of it; it words the problems)."""
     if _validators() is None:
         return False
     try:
-        if not all(_safe_for_examples(data) for _, data in documents):
-            return False
-        if not all(_safe_for_examples(instance) for _, instance in checks):
-            return False
         import jsonschema_rs
 
         from .protocol import is_date, is_lenient_date_time
@@ -250,23 +249,30 @@ def examples_valid(documents: list[tuple[str, Any]], checks: list[tuple[str, Any
         formats: dict[str, Callable[[str], bool]] = {name: _accept for name in _OTHER_FORMATS}
         formats["date-time"] = is_lenient_date_time
         formats["date"] = is_date
-        registry = jsonschema_rs.Registry(documents)
-        validators: dict[str, Any] = {}
         from urllib.parse import quote
 
-        for target, instance in checks:
-            base, _, fragment = target.partition("#")
-            uri = base + "#" + quote(fragment, safe=_FRAGMENT_SAFE)
-            validator = validators.get(uri)
-            if validator is None:
-                validator = validators[uri] = jsonschema_rs.Draft202012Validator(
+        for documents, checks in groups:
+            if not all(_safe_for_examples(data) for _, data in documents):
+                return False
+            if not all(_safe_for_examples(instance) for _, instance in checks):
+                return False
+            registry = jsonschema_rs.Registry(documents)
+            for target, instance in checks:
+                base, _, fragment = target.partition("#")
+                uri = base + "#" + quote(fragment, safe=_FRAGMENT_SAFE)
+                validator = jsonschema_rs.Draft202012Validator(
                     {"$ref": uri}, registry=registry, validate_formats=True, formats=formats
                 )
-            if not validator.is_valid(instance):
-                return False
+                if not validator.is_valid(instance):
+                    return False
     except Exception:  # an unresolvable $ref, a loop, anything: the Python check decides
         return False
     return True
+
+
+def available() -> bool:
+    """Whether the fast path is taken in this environment (see :func:`_validators`)."""
+    return _validators() is not None
 
 
 def _valid(which: int, instance: Any) -> bool:

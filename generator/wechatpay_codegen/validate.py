@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._cache import Cache, digest
+from ._fastschema import available as fast_schema_available
 from ._report import ASK_WITH_SPECS, internal_error
 from .checks.examples import check_examples
 from .checks.generator import build_ir_problems, merge_problems
@@ -88,10 +89,16 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     ``cache``: remember which documents and schemas passed the (slow) JSON Schema checks, by
     content, so an unchanged one is not checked again (see :class:`Passes`).
     """
-    passes = Passes(cache)
+    # With the compiled fast path, checking again is quicker than remembering (and it needs
+    # no fingerprint of every document): passes are only remembered without it.
+    remember = None if fast_schema_available() else cache
+    passes = Passes(remember)
     problems: list[Problem] = []
     docs = list(specs.documents.values())
-    fingerprints = {name: fingerprint_of(doc.data) for name, doc in specs.documents.items()}
+    fingerprints = {
+        name: fingerprint_of(doc.data) if remember is not None else None
+        for name, doc in specs.documents.items()
+    }
     for name, doc in specs.documents.items():
         fingerprint = fingerprints[name]
         if passes.known("shape", fingerprint):

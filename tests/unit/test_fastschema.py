@@ -216,15 +216,12 @@ def test_mutated_schemas(index: int, keyword: str, value: Any, depth: int) -> No
 
 def _example_items(folder: Path) -> tuple[Any, list[Any]]:
     from wechatpay_codegen.checks import examples
-    from wechatpay_codegen.loader import pointer_text
 
     specs = load_specs([folder])
     docs = list(specs.documents.values())
     sites = [site for doc in docs for site in schemas.schema_sites(doc)]
     items = examples._examples(specs, docs, sites)
-    documents = [(doc.uri, doc.data) for doc in docs]
-    checks = [(f"{doc.uri}#{pointer_text(p)}", value) for doc, p, _, value, _ in items]
-    return (specs, docs, sites, documents), checks
+    return (specs, docs, sites), list(examples._groups(specs, items))
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
@@ -234,23 +231,23 @@ def test_examples_valid_only_where_python_finds_nothing(
     from wechatpay_codegen.checks import examples
 
     try:
-        (specs, docs, sites, documents), checks = _example_items(folder)
+        (specs, docs, sites), groups = _example_items(folder)
     except SpecLoadError:
         return
-    if _fastschema.examples_valid(documents, checks):
+    if _fastschema.examples_valid(groups):
         monkeypatch.setattr(examples, "examples_valid", lambda *_: False)
         assert examples.check_examples(specs, docs, sites) == [], folder.name
 
 
 def test_the_real_examples_take_the_fast_path() -> None:
     for folder in (REPO / "specs", REPO / "tests" / "golden" / "specs"):
-        (_, _, _, documents), checks = _example_items(folder)
-        assert checks and _fastschema.examples_valid(documents, checks), folder.name
+        _, groups = _example_items(folder)
+        assert groups and _fastschema.examples_valid(groups), folder.name
 
 
 def test_a_broken_example_goes_to_python() -> None:
-    (_, _, _, documents), checks = _example_items(FIXTURES / "bad-specs" / "example-breaks-schema")
-    assert not _fastschema.examples_valid(documents, checks)
+    _, groups = _example_items(FIXTURES / "bad-specs" / "example-breaks-schema")
+    assert groups and not _fastschema.examples_valid(groups)
 
 
 @pytest.mark.parametrize(

@@ -437,7 +437,15 @@ def test_cli_no_cache_writes_no_cache(tmp_path: Path, monkeypatch: pytest.Monkey
         assert module.read_bytes() == (generated / "wechatpay_marketing" / module.name).read_bytes()
 
 
-def test_remembered_validation_passes_never_hide_problems(tmp_path: Path) -> None:
+def test_remembered_validation_passes_never_hide_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # passes are remembered only where the compiled fast path is not taken
+    from wechatpay_codegen import _fastschema
+
+    monkeypatch.setenv("WECHATPAY_CODEGEN_NO_FAST_SCHEMA", "1")
+    _fastschema._validators.cache_clear()
+    monkeypatch.setattr(_fastschema, "_validators", _fastschema._validators.__wrapped__)
     cache = Cache(tmp_path / "cache")
     good = tmp_path / "good"
     shutil.copytree(SPEC_FOLDERS["golden"][0], good)
