@@ -330,7 +330,7 @@ class AsyncPool:
             None if content is None else len(content),
         )
         data = head + content if content else head
-        parser = ResponseParser(action.method, action.max_bytes)
+        parser = ResponseParser(action.method, action.max_bytes, action.sink)
         deadline = loop.time() + action.timeout
         phase = "connect"
         connection: _Connection | None = None
@@ -364,7 +364,9 @@ class AsyncPool:
                 else:
                     connection.close()
             self._release(state)
-        return RawResponse(parser.status_code, parser.headers, parser.body, parser.too_large)
+        return RawResponse(
+            parser.status_code, parser.headers, parser.body, parser.too_large, parser.streamed
+        )
 
 
 async def _open_socket(loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from .aead import ApiV3Key
+from .body import FileSink, is_json_type
 from .certificates import CERTIFICATES_PATH, CertificateStore, parse_certificates
 from .config import positive_int, positive_number, retry_count
 from .diagnosis import diagnose_sign_error
@@ -136,12 +137,16 @@ class CallFlow:
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
         certificates_call: bool = False,
+        sink: FileSink | None = None,
     ) -> Generator[Step, Outcome, Response]:
         """Every attempt of one call. Raises before the first yield if the call is invalid.
 
         ``certificates_call``: the download of the platform certificates itself (verified with a
-        certificate it carries; it never asks for another download).
+        certificate it carries; it never asks for another download). ``sink``: where a 2xx file
+        the spec marks unsigned is written (``with_streaming_response``).
         """
+        if sink is not None and not sink.statuses <= op.unsigned_statuses:
+            raise AssertionError(f"{op.operation_id}: only an unsigned file answer is streamed")
         signer = self._signer
         if op.auth_scheme != signer.scheme:
             needed = SCHEMES[op.auth_scheme][1]
@@ -196,7 +201,7 @@ class CallFlow:
             send_headers["Authorization"] = authorization
             started = time.perf_counter()
             outcome = yield SendAction(
-                method, base, canonical, send_headers, content, seconds, size_limit
+                method, base, canonical, send_headers, content, seconds, size_limit, sink
             )
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             last = attempt == attempts
@@ -270,9 +275,18 @@ class CallFlow:
                 )
             if 200 <= status < 300:
                 if outcome.too_large:
+                    limit = sink.max_bytes if outcome.streamed and sink is not None else None
                     raise ResponseTooLargeError(
-                        size_limit, request_id=request_id, status_code=status
+                        size_limit if limit is None else limit,
+                        request_id=request_id,
+                        status_code=status,
                     )
+                if outcome.streamed:
+                    # Only a status the spec marks unsigned, with a Content-Type that is not
+                    # JSON, is written to the sink (FileSink.wants): nothing here to verify.
+                    if status not in op.unsigned_statuses or sink is None:
+                        raise AssertionError("a transport streamed an answer it was not asked to")
+                    return Response(status, outcome.headers, b"", request_id, streamed=True)
                 if status not in op.unsigned_statuses or _is_json(outcome):
                     carried = self._carried_keys(outcome, request_id) if certificates_call else None
                     try:
@@ -389,8 +403,7 @@ class CallFlow:
 def _is_json(response: RawResponse) -> bool:
     """Whether an answer is JSON (by its Content-Type, or by its first byte when that is
     missing): an answer the spec marks unsigned is verified all the same when it is JSON."""
-    media = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
+    if is_json_type(response.headers.get("Content-Type")):
         return True
     return response.content[:256].lstrip()[:1] in (b"{", b"[")  # no copy of a file
 

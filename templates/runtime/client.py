@@ -14,6 +14,7 @@ from collections.abc import Generator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from .body import FileSink
 from .call_flow import CertificatesAction, Outcome, Step
 from .certificates import CertificateStore, download_failure
 from .client_base import AsyncTransport, ClientBase, SyncTransport
@@ -94,6 +95,7 @@ class SyncAPIClient(ClientBase["httpx.Client", SyncTransport]):
         query: Sequence[tuple[str, object]] | None = None,
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
+        sink: FileSink | None = None,
     ) -> Response:
         flow = self._flow(
             op,
@@ -105,6 +107,7 @@ class SyncAPIClient(ClientBase["httpx.Client", SyncTransport]):
             query,
             upload,
             max_response_bytes,
+            sink=sink,
         )
         return self._run(flow)
 
@@ -215,6 +218,7 @@ class AsyncAPIClient(ClientBase["httpx.AsyncClient", AsyncTransport]):
         query: Sequence[tuple[str, object]] | None = None,
         upload: Upload | None = None,
         max_response_bytes: int | None = None,
+        sink: FileSink | None = None,
     ) -> Response:
         flow = self._flow(
             op,
@@ -226,6 +230,7 @@ class AsyncAPIClient(ClientBase["httpx.AsyncClient", AsyncTransport]):
             query,
             upload,
             max_response_bytes,
+            sink=sink,
         )
         return await self._run(flow)
 

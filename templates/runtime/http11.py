@@ -6,6 +6,8 @@ most 64 KiB and 200 fields; a 2xx body larger than ``max_bytes`` is refused (a d
 ``Content-Length`` over the limit before any of it is read), an error body is cut at the limit.
 Framing follows RFC 9112: no body for HEAD, 1xx, 204 and 304; ``Transfer-Encoding: chunked``;
 ``Content-Length``; otherwise until the server closes. Interim 1xx responses are skipped.
+A body is kept in memory once (:class:`.body.BodyBuffer`), or written to a
+:class:`.body.FileSink` when the caller streams an unsigned file to disk.
 Leniency is h11's, no more (h11 is what httpx parses with, and the differential oracle of the
 tests): the head's lines may end in a bare LF (RFC 9112 section 2.2) and a folded header line is
 unfolded into one space (section 5.2); a chunk size is 1 to 20 hex digits, then an optional
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+
+from .body import BodyBuffer, FileSink
 
 __all__ = ["Headers", "ProtocolError", "ResponseParser", "request_head"]
 
@@ -30,6 +34,7 @@ _HEAD_END = re.compile(rb"\n\r?\n")
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;[^\r\n]*)?[ \t]*")
 # More digits than this cannot be a length any limit allows (and int() refuses 4300+ digits).
 _MAX_LENGTH_DIGITS = 18
+_NO_LIMIT = 1 << 62  # a streamed file without a size limit
 
 # Parser states.
 _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)
@@ -119,31 +124,35 @@ class ResponseParser:
 
     ``too_large``: the body went over ``max_bytes`` (a 2xx is then not read at all, an error
     body is kept up to the limit). ``reusable``: the connection may carry another request.
-    ``head_done``: the status line and headers are in (the server answered).
+    ``head_done``: the status line and headers are in (the server answered). ``streamed``: the
+    body went to ``sink`` (its size limit is the sink's), not into :attr:`body`.
     """
 
     __slots__ = (
+        "_body",
         "_buffer",
-        "_chunks",
         "_keep_partial",
         "_left",
         "_limit",
         "_no_body",
+        "_sink",
         "_size",
         "_state",
         "head_done",
         "headers",
         "reusable",
         "status_code",
+        "streamed",
         "too_large",
     )
 
-    def __init__(self, method: str, max_bytes: int) -> None:
+    def __init__(self, method: str, max_bytes: int, sink: FileSink | None = None) -> None:
         self._limit = max_bytes
         self._no_body = method == "HEAD"
         self._buffer = b""
         self._state = _HEAD
-        self._chunks: list[bytes] = []
+        self._body = BodyBuffer()
+        self._sink = sink
         self._size = 0
         self._left = 0
         self._keep_partial = False
@@ -152,6 +161,7 @@ class ResponseParser:
         self.headers = Headers([])
         self.too_large = False
         self.reusable = False
+        self.streamed = False
 
     @property
     def done(self) -> bool:
@@ -159,8 +169,7 @@ class ResponseParser:
 
     @property
     def body(self) -> bytes:
-        chunks = self._chunks
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body.value()
 
     def feed(self, data: bytes) -> bool:
         """Take the next bytes from the server; ``True`` once nothing more is to be read."""
@@ -279,6 +288,11 @@ class ResponseParser:
         self.headers = Headers._of(items, merged)
         self.head_done = True
         self._keep_partial = not (200 <= status < 300)
+        sink = self._sink
+        if sink is not None and sink.wants(status, self.headers):
+            self.streamed = True
+            self._limit = _NO_LIMIT if sink.max_bytes is None else sink.max_bytes
+            sink.begin()
         connection = merged.get("connection", "").lower()
         self.reusable = version == "HTTP/1.1" and "close" not in connection
         if self._no_body or status in (204, 304):
@@ -308,6 +322,8 @@ class ResponseParser:
             self._state = _LENGTH
             if self._left == 0:
                 self._finish()
+            elif not (self._keep_partial or self.streamed):
+                self._body.expect(self._left)
         else:
             self.reusable = False
             self._state = _UNTIL_CLOSE
@@ -322,12 +338,16 @@ class ResponseParser:
             self.too_large = True
             self.reusable = False
             if self._keep_partial and room > 0:
-                self._chunks.append(data[:room])
+                self._body.add(data[:room])
                 self._size += room
             self._state = _DONE
             return True
         if data:
-            self._chunks.append(data)
+            if self.streamed:
+                assert self._sink is not None
+                self._sink.write(data)
+            else:
+                self._body.add(data)
             self._size += len(data)
         return False
 

@@ -150,7 +150,7 @@ class SyncPool:
             None if content is None else len(content),
         )
         data = head + content if content else head
-        parser = ResponseParser(action.method, action.max_bytes)
+        parser = ResponseParser(action.method, action.max_bytes, action.sink)
         phase = "connect"
         sock = self._checkout(endpoint)
         ok = False
@@ -201,7 +201,9 @@ class SyncPool:
             self._checkin(endpoint, sock)
         elif reuse:
             sock.close()
-        return RawResponse(parser.status_code, parser.headers, parser.body, parser.too_large)
+        return RawResponse(
+            parser.status_code, parser.headers, parser.body, parser.too_large, parser.streamed
+        )
 
 
 def _describe(exc: OSError) -> str:

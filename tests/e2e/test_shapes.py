@@ -23,24 +23,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from wechatpay_codegen.generate import generate_files
 from wechatpay_codegen.loader import SpecSet, load_specs
 from wechatpay_codegen.sandbox import Sandbox
-from wechatpay_codegen.writer import write_tree
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "shapes"
-PACKAGE = "shapes_client"
+from .shapes_package import FIXTURE, PACKAGE, install_corpus
+
 VENV_BIN = Path(sys.executable).parent
-PIP_INSTALL = [
-    sys.executable,
-    "-m",
-    "pip",
-    "install",
-    "--quiet",
-    "--no-deps",
-    "--no-build-isolation",
-    "--no-index",
-]
 # A small PNG-like file for the upload (the sandbox checks its SHA-256, not its pixels).
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
@@ -52,23 +40,9 @@ def specs() -> SpecSet:
 
 @pytest.fixture(scope="module")
 def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The corpus generated into a project and pip-installed (``--target``) from it; yields the
-    folder it was installed into, which is put on ``sys.path`` for the tests.
-
-    ``--no-build-isolation --no-index``: the build backend (hatchling) comes from the test venv,
-    so installing needs no network and costs about a second.
-    """
-    project = tmp_path_factory.mktemp("shapes-project")
-    write_tree(generate_files(FIXTURE, PACKAGE), project)
+    """The folder the corpus was pip-installed into, put on ``sys.path`` for the tests."""
     site = tmp_path_factory.mktemp("shapes-site")
-    installed = subprocess.run(
-        [*PIP_INSTALL, "--target", str(site), str(project)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    install_corpus(tmp_path_factory.mktemp("shapes-project"), site)
     sys.path.insert(0, str(site))
     yield site
     sys.path.remove(str(site))

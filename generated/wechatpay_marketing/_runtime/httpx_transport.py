@@ -4,7 +4,8 @@ Imported only when such a client is in use, so that importing the package does n
 A caller's client keeps its own defaults (headers, auth, proxy, event hooks): requests are built
 with ``client.build_request`` so they merge in; ours are the same as the built-in transport's.
 
-The body is streamed and counted, as in :mod:`.http11`. Each attempt's deadline covers the whole
+The body is streamed and counted, as in :mod:`.http11`: kept once in memory, or written to the
+call's file sink (a streamed unsigned file). Each attempt's deadline covers the whole
 exchange, head included: httpx's own timeouts apply to each read, so a server trickling its
 response a byte at a time would hold a call for as long as it likes. The async transport wraps the
 exchange in a timeout; the blocking one runs it in a worker thread, in the caller's context
@@ -29,6 +30,7 @@ from functools import lru_cache
 
 import httpx
 
+from .body import BodyBuffer
 from .errors import ConfigurationError, RequestValidationError
 from .log import logger
 from .tls import default_ssl_context
@@ -89,12 +91,13 @@ def _proxy_support_missing(exc: ImportError) -> ConfigurationError:
     )
 
 
-def _declared_too_large(response: httpx.Response, limit: int) -> bool:
+def _declared_length(response: httpx.Response) -> int | None:
+    """The Content-Length the server declared (``1 << 62`` for an absurd one), else None."""
     declared = (response.headers.get("Content-Length") or "").strip()
     if not (declared.isascii() and declared.isdigit()):
-        return False
+        return None
     digits = declared.lstrip("0")
-    return len(digits) > 18 or int(digits or "0") > limit
+    return 1 << 62 if len(digits) > 18 else int(digits or "0")
 
 
 def _unreadable(exc: ValueError) -> httpx.RemoteProtocolError:
@@ -130,20 +133,40 @@ def _build_request(http: httpx.Client | httpx.AsyncClient, action: SendAction) -
 
 
 class _BodyCollector:
-    """Accumulates body chunks up to the size limit and the attempt's deadline."""
+    """Collects the body up to the size limit and the attempt's deadline: in memory, or into the
+    call's file sink when the sink wants this answer."""
 
-    __slots__ = ("_chunks", "_deadline", "_limit", "_size", "keep_partial", "response", "too_large")
+    __slots__ = (
+        "_body",
+        "_deadline",
+        "_limit",
+        "_sink",
+        "_size",
+        "keep_partial",
+        "response",
+        "too_large",
+    )
 
-    def __init__(self, response: httpx.Response, limit: int, deadline: float) -> None:
+    def __init__(self, response: httpx.Response, action: SendAction, deadline: float) -> None:
         self.response = response
-        self._limit = limit
         self._deadline = deadline
-        self._chunks: list[bytes] = []
+        self._body = BodyBuffer()
         self._size = 0
         # Error bodies are only informative: keep what fits. A 2xx must be complete or refused.
         self.keep_partial = not (200 <= response.status_code < 300)
-        self.too_large = False
-        self.too_large = _declared_too_large(response, limit)
+        sink = action.sink
+        limit = action.max_bytes
+        if sink is not None and sink.wants(response.status_code, response.headers):
+            sink.begin()
+            limit = 1 << 62 if sink.max_bytes is None else sink.max_bytes
+        else:
+            sink = None
+        self._sink = sink
+        self._limit = limit
+        declared = _declared_length(response)
+        self.too_large = declared is not None and declared > limit
+        if declared and not self.too_large and not self.keep_partial and sink is None:
+            self._body.expect(declared)
 
     def feed(self, chunk: bytes) -> bool:
         """Add a chunk; ``True`` means stop reading."""
@@ -151,19 +174,27 @@ class _BodyCollector:
         if len(chunk) > room:
             self.too_large = True
             if self.keep_partial and room > 0:
-                self._chunks.append(chunk[:room])
+                self._body.add(chunk[:room])
                 self._size += room
             return True
-        self._chunks.append(chunk)
+        if self._sink is not None:
+            self._sink.write(chunk)
+        else:
+            self._body.add(chunk)
         self._size += len(chunk)
         if time.monotonic() > self._deadline:
             raise httpx.ReadTimeout("the response body was not received within the timeout")
         return False
 
     def result(self) -> RawResponse:
-        content = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         response = self.response
-        return RawResponse(response.status_code, response.headers, content, self.too_large)
+        return RawResponse(
+            response.status_code,
+            response.headers,
+            self._body.value(),
+            self.too_large,
+            streamed=self._sink is not None,
+        )
 
 
 class _Progress:
@@ -236,7 +267,7 @@ class HttpxSyncTransport:
             return failure(_unreadable(exc), before_response=True)
         progress.got_response = True
         try:
-            collector = _BodyCollector(response, action.max_bytes, deadline)
+            collector = _BodyCollector(response, action, deadline)
             if not collector.too_large or collector.keep_partial:
                 for chunk in response.iter_bytes():
                     if collector.feed(chunk) or progress.abandoned:
@@ -287,7 +318,7 @@ class HttpxAsyncTransport:
             return failure(_unreadable(exc), before_response=True)
         progress.got_response = True
         try:
-            collector = _BodyCollector(response, action.max_bytes, deadline)
+            collector = _BodyCollector(response, action, deadline)
             if not collector.too_large or collector.keep_partial:
                 async for chunk in response.aiter_bytes():
                     if collector.feed(chunk):

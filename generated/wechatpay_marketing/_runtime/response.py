@@ -17,18 +17,25 @@ class Response:
     """A 2xx response whose signature was verified. ``content`` is the raw body bytes.
 
     ``headers`` looks names up case-insensitively (an ``httpx.Headers`` when an httpx client
-    carried the call).
+    carried the call). ``streamed``: a file the spec marks unsigned, written to the call's file
+    sink (``with_streaming_response``) instead of ``content``, which is then empty.
     """
 
-    __slots__ = ("_json", "content", "headers", "request_id", "status_code")
+    __slots__ = ("_json", "content", "headers", "request_id", "status_code", "streamed")
 
     def __init__(
-        self, status_code: int, headers: Mapping[str, str], content: bytes, request_id: str | None
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        request_id: str | None,
+        streamed: bool = False,
     ) -> None:
         self.status_code = status_code
         self.headers = headers
         self.content = content
         self.request_id = request_id
+        self.streamed = streamed
         self._json: Any = _UNSET
 
     def set_json(self, data: Any) -> None:

@@ -13,7 +13,8 @@ carry out a send:
 
 Hostile responses get the same treatment from all three: a 2xx larger than ``max_bytes`` is refused
 (a declared ``Content-Length`` over the limit before reading), an error body is cut at the limit,
-and each attempt has a deadline of ``timeout`` seconds for the whole exchange.
+and each attempt has a deadline of ``timeout`` seconds for the whole exchange. A body is held in
+memory once (:mod:`.body`), or written to the action's file sink (a streamed unsigned file).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ import os
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from .body import FileSink
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -80,6 +84,8 @@ class SendAction:
     content: bytes | None = field(repr=False)
     timeout: float  # seconds for the whole exchange of this attempt
     max_bytes: int
+    #: Where a streamed file answer goes (``with_streaming_response``); None: into memory.
+    sink: FileSink | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
@@ -100,6 +106,7 @@ class RawResponse:
     headers: Mapping[str, str]  # case-insensitive lookup
     content: bytes
     too_large: bool
+    streamed: bool = False  # the body went to the action's sink; ``content`` is empty
 
 
 @dataclass(slots=True)

@@ -88,7 +88,7 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
     abc_imports = sort_names(arg_names & _ABC)
     bill_helpers = any(op.unsigned_statuses for op in api.operations)
     exported = [
-        *(["BillIntegrityError", "read_bill", "save_bill"] if bill_helpers else []),
+        *(["BillIntegrityError", "StreamedFile", "read_bill", "save_bill"] if bill_helpers else []),
         "AsyncWeChatPayClient",
         "WeChatPayClient",
         "build_authorization",
@@ -107,14 +107,29 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
                 f"``{name}.with_raw_response``: each method returns the verified response "
                 "(``APIResponse``: status_code, headers, request_id, content, parse())."
             ),
+            "stream_name": f"{name}WithStreamingResponse",
+            "stream_doc": (
+                f"``{name}.with_streaming_response``: the methods whose answer is a file WeChat "
+                "Pay does not sign; each writes the file to a temporary file as it arrives "
+                "(``StreamedFile``), for files too large to hold in memory."
+            ),
+            "streaming_call": streaming_call,
+            "with_": with_,
             "base": base,
             "def_": Code(def_),
             "await_": Code(await_),
             "doc": f"{_CLIENT_DOCS[name]}\n\n{_CLIENT_DOC_TAIL}",
         }
-        for name, base, def_, await_ in (
-            ("WeChatPayClient", "SyncAPIClient", "def", ""),
-            ("AsyncWeChatPayClient", "AsyncAPIClient", "async def", "await "),
+        for name, base, def_, await_, streaming_call, with_ in (
+            ("WeChatPayClient", "SyncAPIClient", "def", "", "StreamingCall", "with"),
+            (
+                "AsyncWeChatPayClient",
+                "AsyncAPIClient",
+                "async def",
+                "await ",
+                "AsyncStreamingCall",
+                "async with",
+            ),
         )
     ]
     return {
@@ -153,4 +168,8 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "ops_need_v": any(op.path_params or op.query_params for op in api.operations),
         "ops_need_upload": any(op.upload for op in api.operations),
         "bill_helpers": bill_helpers,
+        # Operations answering a file WeChat Pay does not sign: with_streaming_response.
+        "streaming_ops": [
+            op for op in api.operations if op.response_bytes and op.unsigned_statuses
+        ],
     }

@@ -277,6 +277,16 @@ class Sandbox:
         """Every platform certificate issued so far, oldest first."""
         return [c.serial_no for c in self.processor.platform.certificates]
 
+    def serve_file(self, operation_id: str, content: bytes) -> None:
+        """Answer ``content`` instead of the spec's example for an operation whose answer is a
+        file (a bill of many MiB, say); unsigned when the spec marks the answer so."""
+        op = next((o for o in self.operations if o.operation_id == operation_id), None)
+        if op is None or not op.answer_type:
+            raise ValueError(f"{operation_id!r} is not an operation whose answer is a file")
+        if not isinstance(content, bytes):
+            raise TypeError("content must be bytes")
+        self.processor.files[operation_id] = content
+
     # -- what was received -----------------------------------------------------------------
 
     @property

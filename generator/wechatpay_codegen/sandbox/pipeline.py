@@ -117,6 +117,8 @@ class Processor:
         self.platform = PlatformCertificates(keys.api_v3_key)
         self._certificate_signers: dict[str, ResponseSigner] = {}
         self._certificates_op = certificates_operation()
+        #: operationId -> the file answered instead of the spec's example (Sandbox.serve_file).
+        self.files: dict[str, bytes] = {}
         self._parties = {
             False: ("merchant", keys.mchid, keys.merchant_serial_no, keys.merchant_public_key),
             True: ("brand", keys.brand_id, keys.brand_serial_no, keys.brand_public_key),
@@ -364,11 +366,11 @@ class Processor:
             self.platform.enabled and op.template == CERTIFICATES_PATH and op.method == "GET"
         ):  # a spec's own /v3/certificates answers its example while certificates are off
             return self._certificates()
+        body = self.files.get(op.operation_id, op.example) if op.answer_type else op.example
         if op.answer_type and op.unsigned:
             # A file WeChat Pay does not sign (bills): no Wechatpay-* headers at all.
             headers = [("Request-ID", self.ids.next(op.status)), ("Content-Type", op.answer_type)]
-            return Reply(op.status, tuple(headers), op.example)
-        body = op.example
+            return Reply(op.status, tuple(headers), body)
         if op.sensitive_response and body:
             caller_key = self._parties[op.is_brand][3]  # the caller decrypts with its own key
             data = encrypt_fields(json.loads(body), op.sensitive_response, caller_key)

@@ -30,6 +30,7 @@ from .responses import JSON_TYPE, Reply
 
 _DRAIN_LIMIT = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
+_JOIN_BELOW = 64 * 1024  # a larger body is written after the head, not joined to it
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.connection.settimeout(self.server.idle_timeout)  # reads may have shortened it
         send_body = not no_body and getattr(self, "command", "") != "HEAD"
-        self.wfile.write(head + reply.body if send_body else head)
+        if send_body and len(reply.body) > _JOIN_BELOW:
+            self.wfile.write(head)  # a large file: not copied to be sent in one write
+            self.wfile.write(reply.body)
+        else:
+            self.wfile.write(head + reply.body if send_body else head)
         if self.server.log:
             code = f" {reply.error_code}" if reply.error_code else ""
             self.server.log(f'{self.client_address[0]} "{self.requestline}" {status}{code}')
