@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib
 import io
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import PACKAGE
+from . import rt
 from .server import Reply, SignedServer
 
 UNSIGNED = frozenset({200})
-BILL_OP = {
+BILL_OP: dict[str, Any] = {
     "operation_id": "download_bill",
     "method": "GET",
     "path": "/v3/billdownload/file",
@@ -35,12 +33,6 @@ BILL_OP = {
 FILE_HEADERS = {"Content-Type": "application/octet-stream"}
 
 
-@pytest.fixture(scope="module")
-def mods(rt: SimpleNamespace) -> SimpleNamespace:
-    names = ("body", "streaming", "bills")
-    return SimpleNamespace(**{n: importlib.import_module(f"{PACKAGE}._runtime.{n}") for n in names})
-
-
 @pytest.fixture(params=["builtin", "httpx"])
 def client(request: pytest.FixtureRequest, make_client: Callable[..., Any]) -> Any:
     if request.param == "httpx":
@@ -48,12 +40,12 @@ def client(request: pytest.FixtureRequest, make_client: Callable[..., Any]) -> A
     return make_client()
 
 
-def _bill_op(rt: SimpleNamespace) -> Any:
+def _bill_op() -> Any:
     return rt.client.Operation(**BILL_OP)
 
 
-def _download(rt: SimpleNamespace, client: Any, sink: Any, **kwargs: Any) -> Any:
-    return client._request(_bill_op(rt), path_params={}, body=None, sink=sink, **kwargs)
+def _download(client: Any, sink: Any, **kwargs: Any) -> Any:
+    return client._request(_bill_op(), path_params={}, body=None, sink=sink, **kwargs)
 
 
 def _file_of(sink: Any) -> bytes:
@@ -65,21 +57,21 @@ def _file_of(sink: Any) -> bytes:
 # -- the body buffer ----------------------------------------------------------------------------
 
 
-def test_body_buffer_keeps_one_piece_as_is_and_joins_without_a_list(mods: SimpleNamespace) -> None:
-    buffer = mods.body.BodyBuffer()
+def test_body_buffer_keeps_one_piece_as_is_and_joins_without_a_list() -> None:
+    buffer = rt.body.BodyBuffer()
     piece = b"x" * 100
     buffer.add(piece)
     assert buffer.value() is piece  # no copy of a body that came in one piece
-    buffer = mods.body.BodyBuffer()
+    buffer = rt.body.BodyBuffer()
     for part in (b"ab", b"", b"cd", b"e"):
         buffer.add(part)
     assert buffer.value() == b"abcde" and buffer.size == 5
-    sized = mods.body.BodyBuffer()
+    sized = rt.body.BodyBuffer()
     sized.expect(3 << 20)
     sized.add(b"12")
     sized.add(b"34")
     assert sized.value() == b"1234"  # fewer bytes than declared: no trailing zeros
-    assert mods.body.BodyBuffer().value() == b""
+    assert rt.body.BodyBuffer().value() == b""
 
 
 @pytest.mark.parametrize(
@@ -93,56 +85,46 @@ def test_body_buffer_keeps_one_piece_as_is_and_joins_without_a_list(mods: Simple
         (None, False),
     ],
 )
-def test_json_media_types(mods: SimpleNamespace, content_type: str | None, json: bool) -> None:
-    assert mods.body.is_json_type(content_type) is json
+def test_json_media_types(content_type: str | None, json: bool) -> None:
+    assert rt.body.is_json_type(content_type) is json
 
 
 # -- streaming to a sink --------------------------------------------------------------------------
 
 
-def test_an_unsigned_file_goes_to_the_sink_not_memory(
-    rt: SimpleNamespace, mods: SimpleNamespace, client: Any, server: SignedServer
-) -> None:
+def test_an_unsigned_file_goes_to_the_sink_not_memory(client: Any, server: SignedServer) -> None:
     data = bytes(range(256)) * 4096  # 1 MiB
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
-    sink = mods.body.FileSink(UNSIGNED, None)
-    response = _download(rt, client, sink)
+    sink = rt.body.FileSink(UNSIGNED, None)
+    response = _download(client, sink)
     assert response.streamed and response.content == b""
     assert _file_of(sink) == data and sink.size == len(data)
 
 
 async def test_an_unsigned_file_goes_to_the_sink_async(
-    rt: SimpleNamespace,
-    mods: SimpleNamespace,
     make_async_client: Callable[..., Any],
     server: SignedServer,
 ) -> None:
     data = b"bill," * 50000
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
-    sink = mods.body.FileSink(UNSIGNED, None)
-    response = await make_async_client()._request(
-        _bill_op(rt), path_params={}, body=None, sink=sink
-    )
+    sink = rt.body.FileSink(UNSIGNED, None)
+    response = await make_async_client()._request(_bill_op(), path_params={}, body=None, sink=sink)
     assert response.streamed and _file_of(sink) == data
 
 
-def test_a_json_answer_is_never_streamed_and_is_verified(
-    rt: SimpleNamespace, mods: SimpleNamespace, client: Any, server: SignedServer
-) -> None:
+def test_a_json_answer_is_never_streamed_and_is_verified(client: Any, server: SignedServer) -> None:
     server.script(Reply(body=b'{"forged":true}', sign=False))
-    sink = mods.body.FileSink(UNSIGNED, None)
+    sink = rt.body.FileSink(UNSIGNED, None)
     with pytest.raises(rt.errors.SignatureVerificationError):
-        _download(rt, client, sink)
+        _download(client, sink)
     assert _file_of(sink) == b""
     server.script(Reply(body=b'{"code":"OK"}'))  # signed: verified, then given from memory
-    response = _download(rt, client, sink)
+    response = _download(client, sink)
     assert not response.streamed and response.content == b'{"code":"OK"}'
     assert _file_of(sink) == b""
 
 
-def test_an_error_answer_is_not_streamed(
-    rt: SimpleNamespace, mods: SimpleNamespace, client: Any, server: SignedServer
-) -> None:
+def test_an_error_answer_is_not_streamed(client: Any, server: SignedServer) -> None:
     server.script(
         Reply(
             status=400,
@@ -151,48 +133,42 @@ def test_an_error_answer_is_not_streamed(
             headers=FILE_HEADERS,
         )
     )
-    sink = mods.body.FileSink(UNSIGNED, None)
+    sink = rt.body.FileSink(UNSIGNED, None)
     with pytest.raises(rt.errors.BadRequestError):
-        _download(rt, client, sink)
+        _download(client, sink)
     assert _file_of(sink) == b""
 
 
-def test_a_retried_attempt_starts_the_file_afresh(
-    rt: SimpleNamespace, mods: SimpleNamespace, client: Any, server: SignedServer
-) -> None:
+def test_a_retried_attempt_starts_the_file_afresh(client: Any, server: SignedServer) -> None:
     data = b"0123456789" * 10000
     server.script(
         # A body cut short (the connection closes before the declared length), then the file.
         Reply(body=b"partial!" * 100, sign=False, headers=FILE_HEADERS, content_length=len(data)),
         Reply(body=data, sign=False, headers=FILE_HEADERS),
     )
-    sink = mods.body.FileSink(UNSIGNED, None)
-    response = _download(rt, client, sink, max_retries=1)
+    sink = rt.body.FileSink(UNSIGNED, None)
+    response = _download(client, sink, max_retries=1)
     assert response.streamed and _file_of(sink) == data
     assert len(server.requests) == 2
 
 
-def test_the_sink_has_its_own_size_limit(
-    rt: SimpleNamespace, mods: SimpleNamespace, client: Any, server: SignedServer
-) -> None:
+def test_the_sink_has_its_own_size_limit(client: Any, server: SignedServer) -> None:
     data = b"x" * 4096
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
     with pytest.raises(rt.errors.ResponseTooLargeError):
-        _download(rt, client, mods.body.FileSink(UNSIGNED, 1024))
+        _download(client, rt.body.FileSink(UNSIGNED, 1024))
     # No limit of its own: a file larger than the client's (memory) limit is fine on disk.
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
     client.max_response_bytes = 1024
-    sink = mods.body.FileSink(UNSIGNED, None)
-    assert _download(rt, client, sink).streamed and _file_of(sink) == data
+    sink = rt.body.FileSink(UNSIGNED, None)
+    assert _download(client, sink).streamed and _file_of(sink) == data
 
 
-def test_only_an_unsigned_operation_takes_a_sink(
-    rt: SimpleNamespace, mods: SimpleNamespace, make_client: Callable[..., Any]
-) -> None:
+def test_only_an_unsigned_operation_takes_a_sink(make_client: Callable[..., Any]) -> None:
     signed = rt.client.Operation(**{**BILL_OP, "unsigned_statuses": frozenset()})
     with pytest.raises(AssertionError, match="only an unsigned file answer"):
         make_client()._request(
-            signed, path_params={}, body=None, sink=mods.body.FileSink(UNSIGNED, None)
+            signed, path_params={}, body=None, sink=rt.body.FileSink(UNSIGNED, None)
         )
 
 
@@ -200,8 +176,6 @@ def test_only_an_unsigned_operation_takes_a_sink(
 
 
 def test_streaming_call_gives_a_readable_file_and_deletes_it(
-    rt: SimpleNamespace,
-    mods: SimpleNamespace,
     make_client: Callable[..., Any],
     server: SignedServer,
     tmp_path: Path,
@@ -211,9 +185,9 @@ def test_streaming_call_gives_a_readable_file_and_deletes_it(
     client = make_client()
 
     def send(**kwargs: Any) -> Any:
-        return client._request(_bill_op(rt), path_params={}, body=None, **kwargs)
+        return client._request(_bill_op(), path_params={}, body=None, **kwargs)
 
-    with mods.streaming.StreamingCall(send, UNSIGNED, None) as response:
+    with rt.streaming.StreamingCall(send, UNSIGNED, None) as response:
         assert response.status_code == 200 and response.request_id
         assert response.read(10) == data[:10]  # a binary file: reads go on from there
         assert response.read() == data[10:]
@@ -227,8 +201,6 @@ def test_streaming_call_gives_a_readable_file_and_deletes_it(
 
 
 def test_a_failed_streaming_call_raises_and_leaves_nothing(
-    rt: SimpleNamespace,
-    mods: SimpleNamespace,
     make_client: Callable[..., Any],
     server: SignedServer,
 ) -> None:
@@ -236,9 +208,9 @@ def test_a_failed_streaming_call_raises_and_leaves_nothing(
     client = make_client()
 
     def send(**kwargs: Any) -> Any:
-        return client._request(_bill_op(rt), path_params={}, body=None, **kwargs)
+        return client._request(_bill_op(), path_params={}, body=None, **kwargs)
 
-    call = mods.streaming.StreamingCall(send, UNSIGNED, None)
+    call = rt.streaming.StreamingCall(send, UNSIGNED, None)
     with pytest.raises(rt.errors.NotFoundError):
         with call:
             raise AssertionError("not reached")
@@ -247,11 +219,11 @@ def test_a_failed_streaming_call_raises_and_leaves_nothing(
 # -- bills from a file --------------------------------------------------------------------------
 
 
-def test_bills_read_a_file_object_in_one_pass(mods: SimpleNamespace, tmp_path: Path) -> None:
+def test_bills_read_a_file_object_in_one_pass(tmp_path: Path) -> None:
     text = "交易时间,金额\n".encode() + b"2025-01-01,1.00\n" * 200000
     packed = gzip.compress(text)
     digest = hashlib.sha256(packed).hexdigest()
-    bills = mods.bills
+    bills = rt.bills
     assert bills.read_bill(io.BytesIO(packed), hash_type="SHA256", hash_value=digest) == packed
     unpacked = bills.read_bill(io.BytesIO(packed), hash_type="SHA256", hash_value=digest, gzip=True)
     assert unpacked == text
@@ -282,27 +254,27 @@ def test_bills_read_a_file_object_in_one_pass(mods: SimpleNamespace, tmp_path: P
     assert out.read_bytes() == text and not list(tmp_path.glob("*.part"))
 
 
-def test_unpacking_writes_at_most_a_chunk_at_a_time(mods: SimpleNamespace) -> None:
+def test_unpacking_writes_at_most_a_chunk_at_a_time() -> None:
     """A small file that unpacks to a lot (64 MiB of zeros packs to ~64 KiB) is written in
     pieces of at most 1 MiB, not unpacked whole."""
     packed = gzip.compress(bytes(64 << 20), compresslevel=9)
     assert len(packed) < 1 << 20  # one read chunk of the packed file
 
-    class Recorder(io.RawIOBase):
+    class Recorder(io.BytesIO):
+        """Counts what is written, keeps none of it."""
+
         def __init__(self) -> None:
+            super().__init__()
             self.largest = 0
             self.total = 0
 
-        def writable(self) -> bool:
-            return True
-
-        def write(self, data: Any) -> int:
+        def write(self, data: Any, /) -> int:
             self.largest = max(self.largest, len(data))
             self.total += len(data)
             return len(data)
 
     sink = Recorder()
     digest = hashlib.sha1(packed).hexdigest()
-    bills = mods.bills
+    bills = rt.bills
     assert bills.save_bill(packed, sink, hash_type="SHA1", hash_value=digest, gzip=True) == 64 << 20
     assert sink.total == 64 << 20 and sink.largest <= 1 << 20
