@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .protocol import RuntimeScheme
+
 __all__ = [
     "API",
     "RUNTIME_ERRORS",
@@ -219,7 +221,7 @@ class Operation:
     prepare: str  # function in _operations.py building (path params, body)
     http_method: str  # upper case
     path: str  # template, e.g. "/v3/.../{stock_id}/budget"
-    auth_scheme: Literal["merchant", "brand"]
+    auth_scheme: RuntimeScheme
     parameters: tuple[Parameter, ...]  # required first, then optional; spec order within each
     body_model: str | None  # model whose validator checks the body; None: no request body
     body_validator: str | None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, ir
+from ..protocol import AUTH_SCHEMES
 from .escaping import Code
 from .expressions import imports
 
@@ -65,9 +66,11 @@ _CLIENT_DOCS = {
     "AsyncWeChatPayClient": "Asyncio client of the WeChat Pay marketing APIs.",
 }
 _CLIENT_DOC_TAIL = (
-    "Create it with mchid= (merchant APIs) or brand_id= (brand APIs), serial_no=, private_key=, "
-    "wechatpay_public_key_id= and wechatpay_public_key=; optional base_url=, backup_base_url=, "
-    "timeout=, max_retries= and http_client=. Use it as a context manager, or close it."
+    "Create it with "
+    + " or ".join(f"{s.identity}= ({s.runtime} APIs)" for s in AUTH_SCHEMES.values())
+    + ", serial_no=, private_key=, wechatpay_public_key_id= and wechatpay_public_key=; optional "
+    "base_url=, backup_base_url=, timeout=, max_retries= and http_client=. Use it as a context "
+    "manager, or close it."
 )
 
 

@@ -7,6 +7,7 @@ wraps them.
 from __future__ import annotations
 
 from .. import ir
+from ..protocol import AUTH_SCHEMES
 from .escaping import Block, plain_text
 
 
@@ -104,9 +105,10 @@ def _rate_limit(limit: ir.RateLimit) -> str:
     return f"Rate limit: {limit.limit} requests per {limit.per}{scope}."
 
 
+#: runtime scheme -> what a method's docstring says about the client it needs
 _AUTH_NOTE = {
-    "merchant": "Merchant API: needs a client created with mchid=.",
-    "brand": "Brand API: needs a client created with brand_id=.",
+    s.runtime: f"{s.runtime.capitalize()} API: needs a client created with {s.identity}=."
+    for s in AUTH_SCHEMES.values()
 }
 
 
