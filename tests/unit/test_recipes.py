@@ -73,7 +73,7 @@ RECIPES = {
 
 def test_the_recipes_are_there() -> None:
     titles = " | ".join(RECIPES)
-    for wanted in ("parameter location", "auth scheme", "output file"):
+    for wanted in ("parameter location", "auth scheme", "output file", "type kind"):
         assert any(wanted in title for title in RECIPES), f"no recipe for {wanted}: {titles}"
     assert all(len(steps) >= 2 for steps in RECIPES.values()), RECIPES
 

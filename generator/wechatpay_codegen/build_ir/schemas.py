@@ -11,6 +11,8 @@ from ..naming import Namespace, NamingError, attribute_name, class_name, constan
 from ..spec_model import Node
 from .base import BuilderBase, Claim
 
+# A string schema's ``format`` -> the kind of value the model holds (any other: a plain string).
+_STRING_FORMATS: dict[str, ir.TypeKind] = {"date-time": "datetime"}
 _UNSUPPORTED_KEYWORDS = ("allOf", "anyOf", "oneOf", "if", "then", "else", "prefixItems", "const")
 
 # Names a model's attributes must not take: its own methods, and the names its class body and
@@ -89,9 +91,8 @@ class SchemaBuilder(BuilderBase):
             )
         if kind == "string":
             fmt = data.get("format")
-            return ir.TypeRef(
-                "datetime" if fmt == "date-time" else "string", constraints=self.constraints(node)
-            )
+            held = _STRING_FORMATS.get(fmt, "string") if isinstance(fmt, str) else "string"
+            return ir.TypeRef(held, constraints=self.constraints(node))
         if kind in ("integer", "number", "boolean"):
             return ir.TypeRef(kind, constraints=self.constraints(node))
         if kind is None:

@@ -14,6 +14,8 @@ from .expressions import imports
 
 #: Names the annotations may use that ``collections.abc`` provides.
 _ABC = frozenset({"Mapping", "Sequence"})
+#: Names the annotations may use that ``datetime`` provides.
+_DATETIME = frozenset({"datetime"})
 
 
 @dataclass(frozen=True)
@@ -147,14 +149,14 @@ def template_context(api: ir.API, info: PackageInfo) -> dict[str, Any]:
         "model_all": sort_all(m.name for m in api.models),
         "enum_all": sort_all(e.name for e in api.enums),
         "models_enums": models_enums,
-        "models_use_datetime": "datetime" in imports(model_types),
+        "models_datetime": sort_names(imports(model_types) & _DATETIME),
         "request_models": request_models,
         "validator_enums": validator_enums,
         "validator_names": sort_names(v for op in api.operations if (v := op.body_validator)),
         "arg_enums": arg_enums,
         "arg_models": arg_models,
         "client_models": sort_names([*arg_models, *response_models, *webhook_models]),
-        "args_use_datetime": "datetime" in arg_names,
+        "args_datetime": sort_names(arg_names & _DATETIME),
         "abc_imports": abc_imports,
         "client_abc_imports": sort_names(
             ["Mapping", *abc_imports, *(["Callable"] if api.webhooks else [])]

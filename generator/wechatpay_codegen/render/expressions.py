@@ -3,7 +3,7 @@
 Templates only place these expressions; every one is built here from an :class:`~..ir.TypeRef`
 (or a parameter, model or operation of the IR). Each type kind is one :class:`Kind` object in
 :data:`KINDS`, which knows everything the generated code writes for a value of that kind, and the
-names those annotations need imported; adding a kind means adding one entry there.
+names those annotations need imported. Adding a kind: CONTRIBUTING, "Recipes".
 """
 
 from __future__ import annotations
