@@ -364,3 +364,23 @@ def test_bad_values_get_a_clear_error_and_help_shows_defaults_and_examples(
 def test_the_cli_choices_match_the_implementation() -> None:
     assert set(NOTIFY_SIGN_WITH) == set(SIGN_WITH)
     assert set(SANDBOX_VERIFICATION) == {"public-key", "certificate", "migration"}
+
+
+def test_a_damaged_certificate_record_is_one_clear_line(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    load_or_create_keys(keys)
+    record = keys / STATE_FILE
+    for content, message in (
+        ("{not json", "not valid JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"sign_with": "certificate"}', "needs sign_with, serial_no and private_key"),
+        (
+            '{"sign_with": "certificate", "serial_no": "AB", "private_key": "nope"}',
+            "not an unencrypted PEM private key",
+        ),
+    ):
+        record.write_text(content)
+        result = _notify("--url", "http://127.0.0.1:9/x", "--event", EVENT, "--keys", keys)
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"sandbox notify: {record}: "), result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
