@@ -133,9 +133,9 @@ class BusiFavorStockEntity:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            stock_name=_serde.required(obj, "stock_name", path, _serde.parse_str),
-            belong_merchant=_serde.required(obj, "belong_merchant", path, _serde.parse_str),
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            stock_name=_serde.required_str(obj, "stock_name", path),
+            belong_merchant=_serde.required_str(obj, "belong_merchant", path),
+            stock_id=_serde.required_str(obj, "stock_id", path),
             stock_type=_serde.required(
                 obj, "stock_type", path, _serde.enum_parser(BusiFavorStockType)
             ),
@@ -218,16 +218,16 @@ class BusifavorCouponSendResource:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            event_type=_serde.required(obj, "event_type", path, _serde.parse_str),
-            coupon_code=_serde.required(obj, "coupon_code", path, _serde.parse_str),
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            event_type=_serde.required_str(obj, "event_type", path),
+            coupon_code=_serde.required_str(obj, "coupon_code", path),
+            stock_id=_serde.required_str(obj, "stock_id", path),
             send_time=_serde.required(obj, "send_time", path, _serde.parse_datetime),
-            openid=_serde.optional(obj, "openid", path, _serde.parse_str),
-            unionid=_serde.optional(obj, "unionid", path, _serde.parse_str),
+            openid=_serde.optional_str(obj, "openid", path),
+            unionid=_serde.optional_str(obj, "unionid", path),
             send_channel=_serde.required(
                 obj, "send_channel", path, _serde.enum_parser(BusifavorSendChannel)
             ),
-            send_merchant=_serde.required(obj, "send_merchant", path, _serde.parse_str),
+            send_merchant=_serde.required_str(obj, "send_merchant", path),
             attach_info=_serde.optional(
                 obj, "attach_info", path, BusifavorSendAttachInfo.from_dict
             ),
@@ -299,13 +299,13 @@ class BusifavorSendAttachInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            transaction_id=_serde.optional(obj, "transaction_id", path, _serde.parse_str),
-            act_code=_serde.optional(obj, "act_code", path, _serde.parse_str),
-            hall_code=_serde.optional(obj, "hall_code", path, _serde.parse_str),
-            hall_belong_mch_id=_serde.optional(obj, "hall_belong_mch_id", path, _serde.parse_int),
-            card_id=_serde.optional(obj, "card_id", path, _serde.parse_str),
-            code=_serde.optional(obj, "code", path, _serde.parse_str),
-            activity_id=_serde.optional(obj, "activity_id", path, _serde.parse_str),
+            transaction_id=_serde.optional_str(obj, "transaction_id", path),
+            act_code=_serde.optional_str(obj, "act_code", path),
+            hall_code=_serde.optional_str(obj, "hall_code", path),
+            hall_belong_mch_id=_serde.optional_int(obj, "hall_belong_mch_id", path),
+            card_id=_serde.optional_str(obj, "card_id", path),
+            code=_serde.optional_str(obj, "code", path),
+            activity_id=_serde.optional_str(obj, "activity_id", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -375,10 +375,8 @@ class CouponAvailablePeriod:
             available_end_time=_serde.optional(
                 obj, "available_end_time", path, _serde.parse_datetime
             ),
-            available_days=_serde.optional(obj, "available_days", path, _serde.parse_int),
-            wait_days_after_receive=_serde.optional(
-                obj, "wait_days_after_receive", path, _serde.parse_int
-            ),
+            available_days=_serde.optional_int(obj, "available_days", path),
+            wait_days_after_receive=_serde.optional_int(obj, "wait_days_after_receive", path),
             weekly_available_period=_serde.optional(
                 obj, "weekly_available_period", path, FixedWeekPeriod.from_dict
             ),
@@ -432,9 +430,9 @@ class CouponAvailableStoreInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            description=_serde.optional(obj, "description", path, _serde.parse_str),
-            mini_program_appid=_serde.optional(obj, "mini_program_appid", path, _serde.parse_str),
-            mini_program_path=_serde.optional(obj, "mini_program_path", path, _serde.parse_str),
+            description=_serde.optional_str(obj, "description", path),
+            mini_program_appid=_serde.optional_str(obj, "mini_program_appid", path),
+            mini_program_path=_serde.optional_str(obj, "mini_program_path", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -473,8 +471,8 @@ class CouponCodeCountInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            total_count=_serde.optional(obj, "total_count", path, _serde.parse_int),
-            available_count=_serde.optional(obj, "available_count", path, _serde.parse_int),
+            total_count=_serde.optional_int(obj, "total_count", path),
+            available_count=_serde.optional_int(obj, "available_count", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -535,7 +533,7 @@ class CouponDisplayInfo:
             code_display_mode=_serde.required(
                 obj, "code_display_mode", path, _serde.enum_parser(CouponCodeDisplayMode)
             ),
-            background_color=_serde.optional(obj, "background_color", path, _serde.parse_str),
+            background_color=_serde.optional_str(obj, "background_color", path),
             entrance_mini_program=_serde.optional(
                 obj, "entrance_mini_program", path, EntranceMiniProgram.from_dict
             ),
@@ -671,10 +669,10 @@ class CreateBusiFavorStockRequest:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            stock_name=_serde.required(obj, "stock_name", path, _serde.parse_str),
-            belong_merchant=_serde.required(obj, "belong_merchant", path, _serde.parse_str),
-            comment=_serde.optional(obj, "comment", path, _serde.parse_str),
-            goods_name=_serde.required(obj, "goods_name", path, _serde.parse_str),
+            stock_name=_serde.required_str(obj, "stock_name", path),
+            belong_merchant=_serde.required_str(obj, "belong_merchant", path),
+            comment=_serde.optional_str(obj, "comment", path),
+            goods_name=_serde.required_str(obj, "goods_name", path),
             stock_type=_serde.required(
                 obj, "stock_type", path, _serde.enum_parser(BusiFavorStockType)
             ),
@@ -682,7 +680,7 @@ class CreateBusiFavorStockRequest:
             stock_send_rule=_serde.required(
                 obj, "stock_send_rule", path, CreateBusifavorStockStockSendRule.from_dict
             ),
-            out_request_no=_serde.required(obj, "out_request_no", path, _serde.parse_str),
+            out_request_no=_serde.required_str(obj, "out_request_no", path),
             coupon_code_mode=_serde.required(
                 obj, "coupon_code_mode", path, _serde.enum_parser(CouponCodeMode)
             ),
@@ -723,7 +721,7 @@ class CreateBusiFavorStockResponse:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
+            stock_id=_serde.required_str(obj, "stock_id", path),
             create_time=_serde.required(obj, "create_time", path, _serde.parse_datetime),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
@@ -761,7 +759,7 @@ class CreateBusifavorStockNotifyConfig:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            notify_appid=_serde.optional(obj, "notify_appid", path, _serde.parse_str),
+            notify_appid=_serde.optional_str(obj, "notify_appid", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -828,17 +826,13 @@ class CreateBusifavorStockStockSendRule:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            max_coupons=_serde.required(obj, "max_coupons", path, _serde.parse_int),
-            max_coupons_per_user=_serde.required(
-                obj, "max_coupons_per_user", path, _serde.parse_int
-            ),
-            max_coupons_by_day=_serde.optional(obj, "max_coupons_by_day", path, _serde.parse_int),
-            natural_person_limit=_serde.optional(
-                obj, "natural_person_limit", path, _serde.parse_bool
-            ),
-            prevent_api_abuse=_serde.optional(obj, "prevent_api_abuse", path, _serde.parse_bool),
-            transferable=_serde.optional(obj, "transferable", path, _serde.parse_bool),
-            shareable=_serde.optional(obj, "shareable", path, _serde.parse_bool),
+            max_coupons=_serde.required_int(obj, "max_coupons", path),
+            max_coupons_per_user=_serde.required_int(obj, "max_coupons_per_user", path),
+            max_coupons_by_day=_serde.optional_int(obj, "max_coupons_by_day", path),
+            natural_person_limit=_serde.optional_bool(obj, "natural_person_limit", path),
+            prevent_api_abuse=_serde.optional_bool(obj, "prevent_api_abuse", path),
+            transferable=_serde.optional_bool(obj, "transferable", path),
+            shareable=_serde.optional_bool(obj, "shareable", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -935,8 +929,8 @@ class DeliveryPlan:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            plan_id=_serde.required(obj, "plan_id", path, _serde.parse_str),
-            plan_name=_serde.required(obj, "plan_name", path, _serde.parse_str),
+            plan_id=_serde.required_str(obj, "plan_id", path),
+            plan_name=_serde.required_str(obj, "plan_name", path),
             plan_state=_serde.required(obj, "plan_state", path, _serde.enum_parser(PlanState)),
             delivery_start_time=_serde.optional(
                 obj, "delivery_start_time", path, _serde.parse_datetime
@@ -944,13 +938,13 @@ class DeliveryPlan:
             delivery_end_time=_serde.optional(
                 obj, "delivery_end_time", path, _serde.parse_datetime
             ),
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
-            product_coupon_id=_serde.required(obj, "product_coupon_id", path, _serde.parse_str),
-            recommend_word=_serde.optional(obj, "recommend_word", path, _serde.parse_str),
-            brand_id=_serde.required(obj, "brand_id", path, _serde.parse_int),
-            total_count=_serde.optional(obj, "total_count", path, _serde.parse_int),
-            user_limit=_serde.optional(obj, "user_limit", path, _serde.parse_int),
-            daily_limit=_serde.optional(obj, "daily_limit", path, _serde.parse_int),
+            stock_id=_serde.required_str(obj, "stock_id", path),
+            product_coupon_id=_serde.required_str(obj, "product_coupon_id", path),
+            recommend_word=_serde.optional_str(obj, "recommend_word", path),
+            brand_id=_serde.required_int(obj, "brand_id", path),
+            total_count=_serde.optional_int(obj, "total_count", path),
+            user_limit=_serde.optional_int(obj, "user_limit", path),
+            daily_limit=_serde.optional_int(obj, "daily_limit", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -999,10 +993,10 @@ class DeliveryPlanChangeResource:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            plan_id=_serde.required(obj, "plan_id", path, _serde.parse_str),
-            plan_state=_serde.required(obj, "plan_state", path, _serde.parse_str),
-            audit_state=_serde.optional(obj, "audit_state", path, _serde.parse_str),
-            change_reason=_serde.optional(obj, "change_reason", path, _serde.parse_str),
+            plan_id=_serde.required_str(obj, "plan_id", path),
+            plan_state=_serde.required_str(obj, "plan_state", path),
+            audit_state=_serde.optional_str(obj, "audit_state", path),
+            change_reason=_serde.optional_str(obj, "change_reason", path),
             modify_time=_serde.optional(obj, "modify_time", path, _serde.parse_datetime),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
@@ -1040,8 +1034,8 @@ class DiscountCouponUsageRule:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            threshold=_serde.optional(obj, "threshold", path, _serde.parse_int),
-            percent_off=_serde.optional(obj, "percent_off", path, _serde.parse_int),
+            threshold=_serde.optional_int(obj, "threshold", path),
+            percent_off=_serde.optional_int(obj, "percent_off", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1086,10 +1080,10 @@ class EntranceFinder:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            finder_id=_serde.optional(obj, "finder_id", path, _serde.parse_str),
-            finder_video_id=_serde.optional(obj, "finder_video_id", path, _serde.parse_str),
-            finder_video_cover_image_url=_serde.optional(
-                obj, "finder_video_cover_image_url", path, _serde.parse_str
+            finder_id=_serde.optional_str(obj, "finder_id", path),
+            finder_video_id=_serde.optional_str(obj, "finder_video_id", path),
+            finder_video_cover_image_url=_serde.optional_str(
+                obj, "finder_video_cover_image_url", path
             ),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
@@ -1139,10 +1133,10 @@ class EntranceMiniProgram:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            appid=_serde.optional(obj, "appid", path, _serde.parse_str),
-            path=_serde.optional(obj, "path", path, _serde.parse_str),
-            entrance_wording=_serde.optional(obj, "entrance_wording", path, _serde.parse_str),
-            guidance_wording=_serde.optional(obj, "guidance_wording", path, _serde.parse_str),
+            appid=_serde.optional_str(obj, "appid", path),
+            path=_serde.optional_str(obj, "path", path),
+            entrance_wording=_serde.optional_str(obj, "entrance_wording", path),
+            guidance_wording=_serde.optional_str(obj, "guidance_wording", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1177,7 +1171,7 @@ class EntranceOfficialAccount:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            appid=_serde.optional(obj, "appid", path, _serde.parse_str),
+            appid=_serde.optional_str(obj, "appid", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1214,8 +1208,8 @@ class ExchangeCouponUsageRule:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            threshold=_serde.optional(obj, "threshold", path, _serde.parse_int),
-            exchange_price=_serde.optional(obj, "exchange_price", path, _serde.parse_int),
+            threshold=_serde.optional_int(obj, "threshold", path),
+            exchange_price=_serde.optional_int(obj, "exchange_price", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1290,8 +1284,8 @@ class FixedValueStockMsg:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            discount_amount=_serde.required(obj, "discount_amount", path, _serde.parse_int),
-            transaction_minimum=_serde.required(obj, "transaction_minimum", path, _serde.parse_int),
+            discount_amount=_serde.required_int(obj, "discount_amount", path),
+            transaction_minimum=_serde.required_int(obj, "transaction_minimum", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1403,17 +1397,11 @@ class ModifyBudgetRequest:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            target_max_coupons=_serde.optional(obj, "target_max_coupons", path, _serde.parse_int),
-            current_max_coupons=_serde.optional(obj, "current_max_coupons", path, _serde.parse_int),
-            target_max_coupons_by_day=_serde.optional(
-                obj, "target_max_coupons_by_day", path, _serde.parse_int
-            ),
-            current_max_coupons_by_day=_serde.optional(
-                obj, "current_max_coupons_by_day", path, _serde.parse_int
-            ),
-            modify_budget_request_no=_serde.required(
-                obj, "modify_budget_request_no", path, _serde.parse_str
-            ),
+            target_max_coupons=_serde.optional_int(obj, "target_max_coupons", path),
+            current_max_coupons=_serde.optional_int(obj, "current_max_coupons", path),
+            target_max_coupons_by_day=_serde.optional_int(obj, "target_max_coupons_by_day", path),
+            current_max_coupons_by_day=_serde.optional_int(obj, "current_max_coupons_by_day", path),
+            modify_budget_request_no=_serde.required_str(obj, "modify_budget_request_no", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1449,8 +1437,8 @@ class ModifyBudgetResponse:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            max_coupons=_serde.required(obj, "max_coupons", path, _serde.parse_int),
-            max_coupons_by_day=_serde.optional(obj, "max_coupons_by_day", path, _serde.parse_int),
+            max_coupons=_serde.required_int(obj, "max_coupons", path),
+            max_coupons_by_day=_serde.optional_int(obj, "max_coupons_by_day", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1487,8 +1475,8 @@ class NormalCouponUsageRule:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            threshold=_serde.optional(obj, "threshold", path, _serde.parse_int),
-            discount_amount=_serde.optional(obj, "discount_amount", path, _serde.parse_int),
+            threshold=_serde.optional_int(obj, "threshold", path),
+            discount_amount=_serde.optional_int(obj, "discount_amount", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1522,7 +1510,7 @@ class NotifyConfig:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            notify_appid=_serde.required(obj, "notify_appid", path, _serde.parse_str),
+            notify_appid=_serde.required_str(obj, "notify_appid", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1559,8 +1547,8 @@ class PeriodOfTheDay:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            begin_time=_serde.optional(obj, "begin_time", path, _serde.parse_int),
-            end_time=_serde.optional(obj, "end_time", path, _serde.parse_int),
+            begin_time=_serde.optional_int(obj, "begin_time", path),
+            end_time=_serde.optional_int(obj, "end_time", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1635,14 +1623,14 @@ class PlanModifyContent:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            plan_name=_serde.optional(obj, "plan_name", path, _serde.parse_str),
+            plan_name=_serde.optional_str(obj, "plan_name", path),
             delivery_end_time=_serde.optional(
                 obj, "delivery_end_time", path, _serde.parse_datetime
             ),
-            total_count=_serde.optional(obj, "total_count", path, _serde.parse_int),
-            user_limit=_serde.optional(obj, "user_limit", path, _serde.parse_int),
-            daily_limit=_serde.optional(obj, "daily_limit", path, _serde.parse_int),
-            recommend_word=_serde.optional(obj, "recommend_word", path, _serde.parse_str),
+            total_count=_serde.optional_int(obj, "total_count", path),
+            user_limit=_serde.optional_int(obj, "user_limit", path),
+            daily_limit=_serde.optional_int(obj, "daily_limit", path),
+            recommend_word=_serde.optional_str(obj, "recommend_word", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1760,26 +1748,24 @@ class ProductCouponSendResource:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            brand_id=_serde.optional(obj, "brand_id", path, _serde.parse_str),
-            coupon_code=_serde.required(obj, "coupon_code", path, _serde.parse_str),
-            product_coupon_id=_serde.required(obj, "product_coupon_id", path, _serde.parse_str),
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
-            stock_bundle_id=_serde.optional(obj, "stock_bundle_id", path, _serde.parse_str),
-            user_coupon_bundle_id=_serde.optional(
-                obj, "user_coupon_bundle_id", path, _serde.parse_str
-            ),
-            appid=_serde.optional(obj, "appid", path, _serde.parse_str),
-            openid=_serde.required(obj, "openid", path, _serde.parse_str),
-            unionid=_serde.optional(obj, "unionid", path, _serde.parse_str),
+            brand_id=_serde.optional_str(obj, "brand_id", path),
+            coupon_code=_serde.required_str(obj, "coupon_code", path),
+            product_coupon_id=_serde.required_str(obj, "product_coupon_id", path),
+            stock_id=_serde.required_str(obj, "stock_id", path),
+            stock_bundle_id=_serde.optional_str(obj, "stock_bundle_id", path),
+            user_coupon_bundle_id=_serde.optional_str(obj, "user_coupon_bundle_id", path),
+            appid=_serde.optional_str(obj, "appid", path),
+            openid=_serde.required_str(obj, "openid", path),
+            unionid=_serde.optional_str(obj, "unionid", path),
             receive_time=_serde.optional(obj, "receive_time", path, _serde.parse_datetime),
             valid_begin_time=_serde.optional(obj, "valid_begin_time", path, _serde.parse_datetime),
             valid_end_time=_serde.optional(obj, "valid_end_time", path, _serde.parse_datetime),
-            send_request_no=_serde.optional(obj, "send_request_no", path, _serde.parse_str),
-            send_channel=_serde.optional(obj, "send_channel", path, _serde.parse_str),
-            country_code=_serde.optional(obj, "country_code", path, _serde.parse_str),
-            phone_number=_serde.optional(obj, "phone_number", path, _serde.parse_str),
-            attach=_serde.optional(obj, "attach", path, _serde.parse_str),
-            channel_custom_info=_serde.optional(obj, "channel_custom_info", path, _serde.parse_str),
+            send_request_no=_serde.optional_str(obj, "send_request_no", path),
+            send_channel=_serde.optional_str(obj, "send_channel", path),
+            country_code=_serde.optional_str(obj, "country_code", path),
+            phone_number=_serde.optional_str(obj, "phone_number", path),
+            attach=_serde.optional_str(obj, "attach", path),
+            channel_custom_info=_serde.optional_str(obj, "channel_custom_info", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1814,7 +1800,7 @@ class StockBundleEntity:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            stock_bundle_id=_serde.required(obj, "stock_bundle_id", path, _serde.parse_str),
+            stock_bundle_id=_serde.required_str(obj, "stock_bundle_id", path),
             stock_list=_serde.required(
                 obj, "stock_list", path, _serde.list_parser(StockEntityInBundle.from_dict)
             ),
@@ -1856,8 +1842,8 @@ class StockBundleInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            stock_bundle_id=_serde.optional(obj, "stock_bundle_id", path, _serde.parse_str),
-            stock_bundle_index=_serde.optional(obj, "stock_bundle_index", path, _serde.parse_int),
+            stock_bundle_id=_serde.optional_str(obj, "stock_bundle_id", path),
+            stock_bundle_index=_serde.optional_int(obj, "stock_bundle_index", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -1971,9 +1957,9 @@ class StockEntityInBundle:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            product_coupon_id=_serde.required(obj, "product_coupon_id", path, _serde.parse_str),
-            stock_id=_serde.required(obj, "stock_id", path, _serde.parse_str),
-            remark=_serde.optional(obj, "remark", path, _serde.parse_str),
+            product_coupon_id=_serde.required_str(obj, "product_coupon_id", path),
+            stock_id=_serde.required_str(obj, "stock_id", path),
+            remark=_serde.optional_str(obj, "remark", path),
             coupon_code_mode=_serde.required(
                 obj, "coupon_code_mode", path, _serde.enum_parser(ProgressiveBundleCouponCodeMode)
             ),
@@ -2001,12 +1987,10 @@ class StockEntityInBundle:
                 obj, "sent_count_info", path, StockSentCountInfo.from_dict
             ),
             state=_serde.required(obj, "state", path, _serde.enum_parser(StockState)),
-            deactivate_request_no=_serde.optional(
-                obj, "deactivate_request_no", path, _serde.parse_str
-            ),
+            deactivate_request_no=_serde.optional_str(obj, "deactivate_request_no", path),
             deactivate_time=_serde.optional(obj, "deactivate_time", path, _serde.parse_datetime),
-            deactivate_reason=_serde.optional(obj, "deactivate_reason", path, _serde.parse_str),
-            brand_id=_serde.required(obj, "brand_id", path, _serde.parse_str),
+            deactivate_reason=_serde.optional_str(obj, "deactivate_reason", path),
+            brand_id=_serde.required_str(obj, "brand_id", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -2049,9 +2033,9 @@ class StockSendRule:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            max_count=_serde.optional(obj, "max_count", path, _serde.parse_int),
-            max_count_per_day=_serde.optional(obj, "max_count_per_day", path, _serde.parse_int),
-            max_count_per_user=_serde.optional(obj, "max_count_per_user", path, _serde.parse_int),
+            max_count=_serde.optional_int(obj, "max_count", path),
+            max_count_per_day=_serde.optional_int(obj, "max_count_per_day", path),
+            max_count_per_user=_serde.optional_int(obj, "max_count_per_user", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -2088,8 +2072,8 @@ class StockSentCountInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            total_count=_serde.optional(obj, "total_count", path, _serde.parse_int),
-            today_count=_serde.optional(obj, "today_count", path, _serde.parse_int),
+            total_count=_serde.optional_int(obj, "total_count", path),
+            today_count=_serde.optional_int(obj, "today_count", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -2321,8 +2305,8 @@ class UpdateStockBundleRequest:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            out_request_no=_serde.required(obj, "out_request_no", path, _serde.parse_str),
-            remark=_serde.optional(obj, "remark", path, _serde.parse_str),
+            out_request_no=_serde.required_str(obj, "out_request_no", path),
+            remark=_serde.optional_str(obj, "remark", path),
             usage_rule_display_info=_serde.optional(
                 obj, "usage_rule_display_info", path, UsageRuleDisplayInfo.from_dict
             ),
@@ -2333,7 +2317,7 @@ class UpdateStockBundleRequest:
             store_scope=_serde.optional(
                 obj, "store_scope", path, _serde.enum_parser(StockStoreScope)
             ),
-            brand_id=_serde.required(obj, "brand_id", path, _serde.parse_str),
+            brand_id=_serde.required_str(obj, "brand_id", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -2403,10 +2387,10 @@ class UsageRuleDisplayInfo:
                 path,
                 _serde.list_parser(_serde.enum_parser(CouponUsageMethod)),
             ),
-            mini_program_appid=_serde.optional(obj, "mini_program_appid", path, _serde.parse_str),
-            mini_program_path=_serde.optional(obj, "mini_program_path", path, _serde.parse_str),
-            app_path=_serde.optional(obj, "app_path", path, _serde.parse_str),
-            usage_description=_serde.required(obj, "usage_description", path, _serde.parse_str),
+            mini_program_appid=_serde.optional_str(obj, "mini_program_appid", path),
+            mini_program_path=_serde.optional_str(obj, "mini_program_path", path),
+            app_path=_serde.optional_str(obj, "app_path", path),
+            usage_description=_serde.required_str(obj, "usage_description", path),
             coupon_available_store_info=_serde.optional(
                 obj, "coupon_available_store_info", path, CouponAvailableStoreInfo.from_dict
             ),

@@ -29,6 +29,9 @@ __all__ = [
     "json_type",
     "list_parser",
     "optional",
+    "optional_bool",
+    "optional_int",
+    "optional_str",
     "parse_any",
     "parse_bool",
     "parse_datetime",
@@ -38,6 +41,9 @@ __all__ = [
     "parse_response",
     "parse_str",
     "required",
+    "required_bool",
+    "required_int",
+    "required_str",
     "to_wire",
     "unknown_fields",
     "with_extra",
@@ -118,6 +124,47 @@ def optional(obj: Mapping[str, Any], key: str, path: str, parse: Parser[T]) -> T
     """An optional field: missing or ``null`` gives ``None``."""
     value = obj.get(key)
     return None if value is None else parse(value, join(path, key))
+
+
+# Typed readers for scalar fields: a value of exactly the JSON type is taken as it is (one type
+# check, no parser call, no JSON path built); anything else goes the general way, which raises
+# the same errors. ``type(...) is int`` leaves booleans to ``parse_int``, which refuses them.
+
+
+def required_str(obj: Mapping[str, Any], key: str, path: str) -> str:
+    value = obj.get(key)
+    return value if type(value) is str else required(obj, key, path, parse_str)
+
+
+def optional_str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = obj.get(key)
+    if value is None or type(value) is str:
+        return value
+    return parse_str(value, join(path, key))
+
+
+def required_int(obj: Mapping[str, Any], key: str, path: str) -> int:
+    value = obj.get(key)
+    return value if type(value) is int else required(obj, key, path, parse_int)
+
+
+def optional_int(obj: Mapping[str, Any], key: str, path: str) -> int | None:
+    value = obj.get(key)
+    if value is None or type(value) is int:
+        return value
+    return parse_int(value, join(path, key))
+
+
+def required_bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
+    value = obj.get(key)
+    return value if type(value) is bool else required(obj, key, path, parse_bool)
+
+
+def optional_bool(obj: Mapping[str, Any], key: str, path: str) -> bool | None:
+    value = obj.get(key)
+    if value is None or type(value) is bool:
+        return value
+    return parse_bool(value, join(path, key))
 
 
 def parse_str(value: Any, path: str) -> str:

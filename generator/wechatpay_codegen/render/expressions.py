@@ -30,6 +30,9 @@ class Kind:
     argument: str | None = None
     #: the ``_serde`` parser (``(value, path) -> attribute``)
     parse: str = "_serde.parse_any"
+    #: the suffix of ``_serde.required_<x>``/``optional_<x>``, readers that take a value of
+    #: exactly this JSON type as it is (one type check, no parser call): scalars only
+    reader: str | None = None
     #: the ``_v`` check (``(value, path) -> None``)
     check: str = "_v.any_value"
     #: the :class:`~..ir.Constraints` the check takes, as (keyword, attribute) pairs; ``None``:
@@ -167,11 +170,16 @@ KINDS: dict[ir.TypeKind, Kind] = {
     "string": Kind(
         python="str",
         parse="_serde.parse_str",
+        reader="str",
         check="_v.string",
         check_keywords=("min_length", "max_length", "pattern"),
     ),
     "integer": Kind(
-        python="int", parse="_serde.parse_int", check="_v.integer", check_keywords=_NUMBER_KEYWORDS
+        python="int",
+        parse="_serde.parse_int",
+        reader="int",
+        check="_v.integer",
+        check_keywords=_NUMBER_KEYWORDS,
     ),
     "number": Kind(
         python="float",
@@ -179,7 +187,7 @@ KINDS: dict[ir.TypeKind, Kind] = {
         check="_v.number",
         check_keywords=_NUMBER_KEYWORDS,
     ),
-    "boolean": Kind(python="bool", parse="_serde.parse_bool", check="_v.boolean"),
+    "boolean": Kind(python="bool", parse="_serde.parse_bool", reader="bool", check="_v.boolean"),
     "datetime": _Converted(
         python="datetime | str",  # a text the server sent that is no date-time is kept as text
         parse="_serde.parse_datetime",
@@ -223,6 +231,17 @@ def to_wire(t: ir.TypeRef, expr: str, depth: int = 0) -> Code:
 def parser(t: ir.TypeRef) -> Code:
     """A ``(value, path) -> attribute`` parser for ``_serde.required/optional``."""
     return Code(KINDS[t.kind].parser(t))
+
+
+def field_reader(f: ir.Field) -> Code:
+    """``from_dict``'s expression reading field ``f`` from ``obj`` (JSON path prefix ``path``):
+    a typed reader for a scalar, else ``required``/``optional`` with the kind's parser."""
+    which = "required" if f.required else "optional"
+    key = py_literal(f.wire_name)
+    reader = KINDS[f.type.kind].reader
+    if reader is not None:
+        return Code(f"_serde.{which}_{reader}(obj, {key}, path)")
+    return Code(f"_serde.{which}(obj, {key}, path, {parser(f.type)})")
 
 
 def checker(t: ir.TypeRef, validators: Mapping[str, str]) -> Code:

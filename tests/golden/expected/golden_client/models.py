@@ -57,7 +57,7 @@ class CloseRequest:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            reason=_serde.required(obj, "reason", path, _serde.parse_str),
+            reason=_serde.required_str(obj, "reason", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -89,7 +89,7 @@ class CloseResponse:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            closed=_serde.optional(obj, "closed", path, _serde.parse_bool),
+            closed=_serde.optional_bool(obj, "closed", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -189,7 +189,7 @@ class Gadget:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            gadget_id=_serde.required(obj, "gadget_id", path, _serde.parse_str),
+            gadget_id=_serde.required_str(obj, "gadget_id", path),
             state=_serde.required(obj, "state", path, _serde.enum_parser(GadgetState)),
             created_at=_serde.optional(obj, "created_at", path, _serde.parse_datetime),
             type_=_serde.optional(obj, "type", path, _serde.enum_parser(GadgetType)),
@@ -236,9 +236,9 @@ class GadgetMovedResource:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            gadget_id=_serde.required(obj, "gadget_id", path, _serde.parse_str),
+            gadget_id=_serde.required_str(obj, "gadget_id", path),
             moved_at=_serde.optional(obj, "moved_at", path, _serde.parse_datetime),
-            to_shelf=_serde.optional(obj, "to_shelf", path, _serde.parse_int),
+            to_shelf=_serde.optional_int(obj, "to_shelf", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -277,8 +277,8 @@ class Part:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            name=_serde.required(obj, "name", path, _serde.parse_str),
-            quantity=_serde.optional(obj, "quantity", path, _serde.parse_int),
+            name=_serde.required_str(obj, "name", path),
+            quantity=_serde.optional_int(obj, "quantity", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
@@ -386,15 +386,15 @@ class UpdateGadgetRequest:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            out_request_no=_serde.required(obj, "out_request_no", path, _serde.parse_str),
-            class_=_serde.optional(obj, "class", path, _serde.parse_str),
+            out_request_no=_serde.required_str(obj, "out_request_no", path),
+            class_=_serde.optional_str(obj, "class", path),
             from_=_serde.optional(obj, "from", path, _serde.parse_datetime),
             type_=_serde.optional(obj, "type", path, _serde.enum_parser(GadgetType)),
-            timeout=_serde.optional(obj, "timeout", path, _serde.parse_int),
-            x_ray=_serde.optional(obj, "x-ray", path, _serde.parse_bool),
+            timeout=_serde.optional_int(obj, "timeout", path),
+            x_ray=_serde.optional_bool(obj, "x-ray", path),
             n3ds_info=_serde.optional(obj, "3ds_info", path, UpdateGadgetRequestN3dsInfo.from_dict),
-            planName=_serde.optional(obj, "planName", path, _serde.parse_str),
-            private_=_serde.optional(obj, "_private", path, _serde.parse_str),
+            planName=_serde.optional_str(obj, "planName", path),
+            private_=_serde.optional_str(obj, "_private", path),
             tags=_serde.optional(obj, "tags", path, _serde.list_parser(_serde.parse_str)),
             dimensions=_serde.optional(obj, "dimensions", path, Dimensions.from_dict),
             parts=_serde.optional(obj, "parts", path, _serde.list_parser(Part.from_dict)),
@@ -434,8 +434,8 @@ class UpdateGadgetRequestN3dsInfo:
         """
         obj = _serde.expect_object(data, path)
         model = cls(
-            enrolled=_serde.optional(obj, "enrolled", path, _serde.parse_bool),
-            version=_serde.optional(obj, "version", path, _serde.parse_str),
+            enrolled=_serde.optional_bool(obj, "enrolled", path),
+            version=_serde.optional_str(obj, "version", path),
         )
         model._extra = _serde.unknown_fields(obj, cls._FIELDS)
         return model
