@@ -453,3 +453,28 @@ def test_documented_status_errors_are_the_runtimes() -> None:
             status, "InternalServerError" if status >= 500 else "APIStatusError"
         )
         assert errors.status_error_class(status).__name__ == expected, status
+
+
+_READ_VALUES = ["text", "", 0, 7, -1, True, False, 1.5, None, [], {}, "7"]
+
+
+@pytest.mark.parametrize("kind", ["str", "int", "bool"])
+@pytest.mark.parametrize("value", [*_READ_VALUES, "missing"])
+def test_typed_field_readers_agree_with_the_general_path(kind: str, value: Any) -> None:
+    """``required_<kind>``/``optional_<kind>`` (what generated from_dict calls for scalars) give
+    what ``required``/``optional`` with the kind's parser give: the same value or the same
+    error, for every JSON type (booleans are not integers)."""
+    parse = getattr(serde, f"parse_{kind}")
+    obj = {} if value == "missing" else {"field": value}
+    for which in ("required", "optional"):
+        fast = getattr(serde, f"{which}_{kind}")
+        general = getattr(serde, which)
+        try:
+            expected: Any = ("value", general(obj, "field", "outer", parse))
+        except wp.APIResponseValidationError as exc:
+            expected = ("error", str(exc))
+        try:
+            got: Any = ("value", fast(obj, "field", "outer"))
+        except wp.APIResponseValidationError as exc:
+            got = ("error", str(exc))
+        assert got == expected and type(got[1]) is type(expected[1])
