@@ -38,9 +38,10 @@ test: venv
 	$(BIN)/pytest -q
 
 # Refresh every stored expected output after a deliberate change (specs/, templates/, generator/):
-# generated/ from specs/, tests/golden/expected from the golden fixture specs, and the bad-spec
+# the templates compiled ahead of time (render/_precompiled), generated/ from specs/, tests/golden/expected from the golden fixture specs, and the bad-spec
 # message snapshots. Review `git diff` afterwards: it is the change you are accepting.
 golden: venv
+	$(BIN)/python -m wechatpay_codegen.render.precompiled
 	$(BIN)/wechatpay-codegen generate --specs specs --out generated
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
 	UPDATE_SNAPSHOTS=1 $(BIN)/pytest -q tests/unit/test_bad_specs.py

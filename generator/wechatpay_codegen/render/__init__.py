@@ -73,6 +73,7 @@ __all__ = [
     "docstring",
     "md_code",
     "md_text",
+    "precompile_environment",
     "py_literal",
     "python_sources",
     "render_file",
@@ -127,8 +128,10 @@ def _environment(root: Path, cache: Cache | None = None) -> jinja2.Environment:
     import jinja2
 
     # Autoescaping is for HTML; here every printed value goes through ``finalize`` instead.
+    from .precompiled import PrecompiledLoader
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root / _PACKAGE_TEMPLATES)),
+        loader=PrecompiledLoader(str(root / _PACKAGE_TEMPLATES)),
         bytecode_cache=_bytecode_cache(cache),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701
@@ -217,13 +220,26 @@ def _package_environment(
     if not is_identifier(info.package):
         raise RenderError(f"package name {info.package!r} is not a Python identifier")
     env = _environment(root, cache)
+    _bind_api(env, api, cache)
+    return env, template_context(api, info)
+
+
+def _bind_api(env: jinja2.Environment, api: ir.API, cache: Cache | None) -> None:
+    """The filters that need the whole API (or the cache) at hand."""
     validators = {m.name: m.validator for m in api.models if m.in_request}
     env.filters["check"] = lambda t: checker(t, validators)
     env.filters["method_doc"] = lambda op: method_doc(op, api)
     env.filters["example_call"] = lambda op: example_call(op, cache=cache)
     env.filters["prepare_returns"] = prepare_returns
     env.filters["py_set"] = lambda values: Code("{" + ", ".join(map(str, values)) + "}")
-    return env, template_context(api, info)
+
+
+def precompile_environment(root: Path) -> tuple[jinja2.Environment, Path]:
+    """The rendering environment with every filter, and the package templates' folder: what
+    :mod:`.precompiled` compiles the shipped templates with."""
+    env = _environment(root)
+    _bind_api(env, ir.API((), (), ()), None)
+    return env, root / _PACKAGE_TEMPLATES
 
 
 def python_sources(api: ir.API, info: PackageInfo, *, root: Path | None = None) -> dict[str, str]:
