@@ -9,7 +9,7 @@ JINJA_VERSION = "3.1.6"
 TEMPLATES: dict[str, tuple[str, str]] = {
     "README.md.j2": (
         "t_readme_md",
-        "1116030464f075d33c951e654568e9e866e7631c264b578c88b38e76d13c6773",
+        "ea306c497cde609a449800cb40a7aee15ce8d565653a3223a5ff2e5131b39a66",
     ),
     "package/__init__.py.j2": (
         "t_package___init___py",
@@ -45,7 +45,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "package/models.py.j2": (
         "t_package_models_py",
-        "92018b11777ccd7f3945cf87c3947366da9548f994a9163177b8e1fe4d507221",
+        "e934947ae9274218175ae0268ca1f9d1b777d0fd57f2127feed49b13a2e06d55",
     ),
     "package/py.typed.j2": (
         "t_package_py_typed",

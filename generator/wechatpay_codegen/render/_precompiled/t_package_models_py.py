@@ -30,35 +30,35 @@ def root(context, missing=missing, environment=environment):
         def t_3(*unused):
             raise TemplateRuntimeError("No filter named 'field_doc' found.")
     try:
-        t_4 = environment.filters['field_set']
+        t_4 = environment.filters['field_reader']
     except KeyError:
         @internalcode
         def t_4(*unused):
-            raise TemplateRuntimeError("No filter named 'field_set' found.")
+            raise TemplateRuntimeError("No filter named 'field_reader' found.")
     try:
-        t_5 = environment.filters['length']
+        t_5 = environment.filters['field_set']
     except KeyError:
         @internalcode
         def t_5(*unused):
-            raise TemplateRuntimeError("No filter named 'length' found.")
+            raise TemplateRuntimeError("No filter named 'field_set' found.")
     try:
-        t_6 = environment.filters['model_doc']
+        t_6 = environment.filters['length']
     except KeyError:
         @internalcode
         def t_6(*unused):
-            raise TemplateRuntimeError("No filter named 'model_doc' found.")
+            raise TemplateRuntimeError("No filter named 'length' found.")
     try:
-        t_7 = environment.filters['names']
+        t_7 = environment.filters['model_doc']
     except KeyError:
         @internalcode
         def t_7(*unused):
-            raise TemplateRuntimeError("No filter named 'names' found.")
+            raise TemplateRuntimeError("No filter named 'model_doc' found.")
     try:
-        t_8 = environment.filters['parser']
+        t_8 = environment.filters['names']
     except KeyError:
         @internalcode
         def t_8(*unused):
-            raise TemplateRuntimeError("No filter named 'parser' found.")
+            raise TemplateRuntimeError("No filter named 'names' found.")
     try:
         t_9 = environment.filters['py']
     except KeyError:
@@ -82,7 +82,7 @@ def root(context, missing=missing, environment=environment):
     if (undefined(name='models_datetime') if l_0_models_datetime is missing else l_0_models_datetime):
         pass
         yield 'from datetime import '
-        yield str(environment.finalize(t_7((undefined(name='models_datetime') if l_0_models_datetime is missing else l_0_models_datetime))))
+        yield str(environment.finalize(t_8((undefined(name='models_datetime') if l_0_models_datetime is missing else l_0_models_datetime))))
         yield '\n'
     yield 'from typing import Any, ClassVar\n\nfrom ._runtime import serde as _serde\n'
     if (undefined(name='models_enums') if l_0_models_enums is missing else l_0_models_enums):
@@ -91,7 +91,7 @@ def root(context, missing=missing, environment=environment):
         pass
         t_12.extend((
             'from .enums import ',
-            str(environment.finalize(t_7((undefined(name='models_enums') if l_0_models_enums is missing else l_0_models_enums)))),
+            str(environment.finalize(t_8((undefined(name='models_enums') if l_0_models_enums is missing else l_0_models_enums)))),
             '\n',
         ))
         yield t_10(concat(t_12))
@@ -110,13 +110,13 @@ def root(context, missing=missing, environment=environment):
         yield '\n\n@dataclasses.dataclass(kw_only=True)\nclass '
         yield str(environment.finalize(environment.getattr(l_1_model, 'name')))
         yield ':\n    '
-        yield str(environment.finalize(t_2(t_6(l_1_model), 4)))
+        yield str(environment.finalize(t_2(t_7(l_1_model), 4)))
         yield '\n\n'
         t_13 = []
         pass
         t_13.extend((
             '    _FIELDS: ClassVar[frozenset[str]] = ',
-            str(environment.finalize(t_4(l_1_model))),
+            str(environment.finalize(t_5(l_1_model))),
             '\n',
         ))
         yield t_10(concat(t_13))
@@ -180,7 +180,7 @@ def root(context, missing=missing, environment=environment):
                 yield t_10(concat(t_15))
         l_2_f = missing
         yield '        return _serde.with_extra(data, self._extra)\n\n    @classmethod\n'
-        if ((t_5(environment.getattr(l_1_model, 'name')) <= 32) or (not context.call(environment.getattr(environment.getattr(l_1_model, 'name'), 'isascii'), _loop_vars=_loop_vars))):
+        if ((t_6(environment.getattr(l_1_model, 'name')) <= 32) or (not context.call(environment.getattr(environment.getattr(l_1_model, 'name'), 'isascii'), _loop_vars=_loop_vars))):
             pass
             yield '    def from_dict(cls, data: Mapping[str, Any], path: str = "") -> '
             yield str(environment.finalize(environment.getattr(l_1_model, 'name')))
@@ -199,13 +199,9 @@ def root(context, missing=missing, environment=environment):
             t_16.extend((
                 '            ',
                 str(environment.finalize(environment.getattr(l_2_f, 'name'))),
-                '=_serde.',
-                str(environment.finalize(('required' if environment.getattr(l_2_f, 'required') else 'optional'))),
-                '(obj, ',
-                str(environment.finalize(t_9(environment.getattr(l_2_f, 'wire_name')))),
-                ', path, ',
-                str(environment.finalize(t_8(environment.getattr(l_2_f, 'type')))),
-                '),\n',
+                '=',
+                str(environment.finalize(t_4(l_2_f))),
+                ',\n',
             ))
             yield t_10(concat(t_16))
         l_2_f = missing
