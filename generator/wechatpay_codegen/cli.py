@@ -36,7 +36,14 @@ def _config_default(value: str) -> str:
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults after each option's help and keeps the examples' line breaks."""
+    """Shows defaults after each option's help and keeps the examples' line breaks. An option
+    whose help states its default itself, or that has none (``None``), gets no second one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "(default:" in text or action.default is None:
+            return text
+        return super()._get_help_string(action)
 
 
 def _command(

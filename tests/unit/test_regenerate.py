@@ -134,6 +134,32 @@ def test_every_subcommand_help_shows_defaults_and_an_example() -> None:
             assert f"(default: {action.default})" in text, (name, action.dest)
 
 
+def _all_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser, sub-sub-commands (``sandbox notify``) included."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    todo = list(_subcommands().items())
+    while todo:
+        name, parser = todo.pop()
+        found[name] = parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo += [(f"{name} {sub}", p) for sub, p in action.choices.items()]
+    return found
+
+
+def test_no_help_says_default_none_or_gives_a_default_twice() -> None:
+    parsers = _all_parsers()
+    assert "sandbox notify" in parsers
+    for name, parser in parsers.items():
+        for action in parser._actions:
+            # the text the formatter prints for this one option, joined across its line breaks
+            formatter = parser._get_formatter()
+            formatter.add_argument(action)
+            text = " ".join(formatter.format_help().split())
+            assert "(default: None)" not in text, (name, action.dest, text)
+            assert text.count("(default:") <= 1, (name, action.dest, text)
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [

@@ -17,7 +17,6 @@ golden`` runs it); ``tests/unit/test_precompiled.py`` fails while a module is ou
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
 import importlib.util
 import json
 import sys
@@ -50,11 +49,11 @@ def compiled_code(name: str, source: str) -> CodeType | None:
     if _digest(source) != digest:
         return None
     spec = importlib.util.find_spec(f"{_precompiled.__name__}.{module}")
-    if spec is None or not isinstance(spec.loader, importlib.abc.InspectLoader):
-        return None
     # The code object only (from the module's .pyc when there is one), never the module: each
     # environment executes it in a namespace of its own, as Jinja does with compiled source.
-    return spec.loader.get_code(spec.name)
+    get_code = getattr(spec.loader, "get_code", None) if spec is not None else None
+    code = get_code(spec.name) if get_code is not None and spec is not None else None
+    return code if isinstance(code, CodeType) else None
 
 
 class PrecompiledLoader(jinja2.FileSystemLoader):
