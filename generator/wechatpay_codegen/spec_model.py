@@ -13,7 +13,8 @@ Objects:
 - :class:`Node`: a value in one document (``doc``, JSON ``pointer``, ``raw``), with ``location``
   (``file:line:col``), ``child(key)``, ``items()``, ``elements()``, ``get(key)``.
 - :class:`Schema` (a Node): ``ref``/``resolve()``, ``type``, ``format``, ``properties()``,
-  ``item_schema``, ``subschema(key)``, ``name`` (for a ``components/schemas`` entry), ``keywords``.
+  ``item_schema``, ``subschema(key)``, ``subschemas()`` (everything nested), ``ref_target()``
+  (one ``$ref`` step), ``name`` (for a ``components/schemas`` entry), ``keywords``.
 - :class:`Operation`: ``path``, ``method``, ``operation_id``, ``security`` (:class:`Security`
   with :class:`SecurityScheme` uses), ``parameters`` / ``item_parameters`` (:class:`Parameter`),
   ``request_body`` (:class:`RequestBody` of :class:`MediaType`), ``responses``
@@ -22,6 +23,9 @@ Objects:
   :data:`~.protocol.HTTP_METHODS` order), ``named_schemas`` (every ``components/schemas``
   entry), ``security_schemes`` (every scheme defined in place), ``webhooks`` (the raw
   ``webhooks`` mapping of each file, for the webhook reader to build on), ``deref(node)``.
+
+Each file as written (its schema sites, schema roots, the kind of each object an extension may be
+on) is read from this model by :mod:`.spec_places`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 from .loader import Location, Pointer, Problem, SpecDocument, SpecLoadError, SpecSet
 from .protocol import HTTP_METHODS, JSON_MEDIA, AuthScheme, auth_scheme
+from .schema_keywords import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE
 
 __all__ = [
     "ErrorCodeRow",
@@ -163,6 +168,34 @@ class Schema(Node):
     def properties(self) -> list[tuple[str, Schema]]:
         props = self.child("properties")
         return [(name, self.model.schema(node)) for name, node in props.items()]
+
+    def subschemas(self) -> Iterator[Schema]:
+        """This schema and every schema nested in it, depth first, as written (``$ref``s not
+        followed; nothing when it is not a mapping). Depth is bounded by the loader."""
+        if not self.is_mapping:
+            return
+        yield self
+        for key in SCHEMA_MAPS:
+            for _, sub in self.child(key).items():
+                yield from self.model.schema(sub).subschemas()
+        for key in SCHEMA_LISTS:
+            for sub in self.child(key).elements():
+                yield from self.model.schema(sub).subschemas()
+        for key in SCHEMA_ONE:
+            if self.has(key):
+                yield from self.subschema(key).subschemas()
+
+    def ref_target(self) -> tuple[Schema | None, list[Problem]]:
+        """Where this schema's own ``$ref`` leads, one step (None and why when it does not
+        resolve; None and no problem when there is no string ``$ref``)."""
+        ref = self.ref
+        if ref is None:
+            return None, []
+        try:
+            doc, pointer, raw = self.model.specs.resolve(self.doc, ref, at=(*self.pointer, "$ref"))
+        except SpecLoadError as exc:
+            return None, list(exc.problems)
+        return self.model.schema(Node(doc, pointer, raw)), []
 
     @property
     def required_names(self) -> list[str]:

@@ -29,12 +29,13 @@ from .checks.operations import (
 )
 from .checks.passes import Passes, fingerprint_of
 from .checks.refs import check_cycles, check_refs
-from .checks.schemas import check_schemas, schema_roots, schema_sites, subschemas
+from .checks.schemas import check_schemas
 from .checks.shape import check_shape
 from .checks.strictness import duplicate_route_problems, extension_problems, schema_keyword_problems
 from .loader import Problem, SpecLoadError, SpecSet, load_specs
 from .spec_model import SpecModel
-from .webhooks import check_webhooks, webhook_operations
+from .spec_places import schema_roots, schema_sites, webhook_operations
+from .webhooks import check_webhooks
 
 __all__ = ["merge_problems", "run_validate", "validate_specs"]
 
@@ -75,7 +76,7 @@ def _summary(specs: SpecSet) -> str:
     operations = len(model.operations)
     names = {schema.name for schema in model.named_schemas()}
     files = len(specs.documents)
-    hooks = sum(1 for doc in specs.documents.values() for _ in webhook_operations(doc))
+    hooks = sum(1 for doc in model.documents() for _ in webhook_operations(model, doc))
     webhooks = f"{hooks} webhook{'s' * (hooks != 1)}, " if hooks else ""
     return (
         f"ok: {files} file{'s' * (files != 1)}, {operations} operation{'s' * (operations != 1)}, "
@@ -114,14 +115,14 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     model = specs.model()
     for check in _MODEL_CHECKS:
         problems.extend(check(model))
-    problems.extend(check_webhooks(specs, docs))
-    sites = [site for doc in docs for site in schema_sites(doc)]
+    problems.extend(check_webhooks(model, docs))
+    sites = [site for doc in docs for site in schema_sites(model, doc)]
     for doc in docs:
         problems.extend(extension_problems(doc))
-        for root_pointer, root in schema_roots(doc, sites):
-            for pointer, schema in subschemas(root_pointer, root):
-                problems.extend(schema_keyword_problems(doc, pointer, schema))
-    schema_problems = check_schemas(specs, docs, sites, passes)
+        for root in schema_roots(model, doc, sites):
+            for schema in root.subschemas():
+                problems.extend(schema_keyword_problems(schema))
+    schema_problems = check_schemas(model, sites, passes)
     problems.extend(schema_problems)
     # examples resolve $refs anywhere: their outcome depends on every document (and is only
     # remembered when every schema they could meet is sound)
@@ -132,7 +133,7 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     if ref_problems or schema_problems:
         examples_key = None
     if not passes.known("examples", examples_key):
-        found = check_examples(specs, docs, sites, tolerant=bool(ref_problems or schema_problems))
+        found = check_examples(model, sites, tolerant=bool(ref_problems or schema_problems))
         problems.extend(found)
         if not found:
             passes.add("examples", examples_key)

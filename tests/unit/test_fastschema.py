@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from wechatpay_codegen import _fastschema
 from wechatpay_codegen.checks import schemas, shape
 from wechatpay_codegen.loader import SpecLoadError, load_specs
+from wechatpay_codegen.spec_places import schema_sites
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -218,10 +219,10 @@ def _example_items(folder: Path) -> tuple[Any, list[Any]]:
     from wechatpay_codegen.checks import examples
 
     specs = load_specs([folder])
-    docs = list(specs.documents.values())
-    sites = [site for doc in docs for site in schemas.schema_sites(doc)]
-    items = examples._examples(specs, docs, sites)
-    return (specs, docs, sites), list(examples._groups(specs, items))
+    model = specs.model()
+    sites = [site for doc in specs.documents.values() for site in schema_sites(model, doc)]
+    items = examples._examples(model, sites)
+    return (model, sites), list(examples._groups(specs, items))
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
@@ -231,12 +232,12 @@ def test_examples_valid_only_where_python_finds_nothing(
     from wechatpay_codegen.checks import examples
 
     try:
-        (specs, docs, sites), groups = _example_items(folder)
+        (model, sites), groups = _example_items(folder)
     except SpecLoadError:
         return
     if _fastschema.examples_valid(groups):
         monkeypatch.setattr(examples, "examples_valid", lambda *_: False)
-        assert examples.check_examples(specs, docs, sites) == [], folder.name
+        assert examples.check_examples(model, sites) == [], folder.name
 
 
 def test_the_real_examples_take_the_fast_path() -> None:

@@ -228,12 +228,11 @@ class OperationBuilder(SchemaBuilder):
 
     def auth_scheme(self, op: Operation) -> RuntimeScheme | None:
         security = op.security
-        requirements = security.node.raw
+        requirements = list(security.node.elements())
         if (
-            not isinstance(requirements, list)
+            not isinstance(security.node.raw, list)
             or len(requirements) != 1
-            or not isinstance(requirements[0], dict)
-            or len(requirements[0]) != 1
+            or len(list(requirements[0].items())) != 1
         ):
             self.problem(
                 security.node if security.node.raw is not None else op.node,

@@ -51,11 +51,10 @@ class SchemaBuilder(BuilderBase):
 
     def type_of(self, node: Node, hint: str) -> ir.TypeRef:
         """The type of a schema; ``hint`` names an inline object or enum that needs a class."""
-        data = node.raw
-        if not isinstance(data, dict):
+        if not node.is_mapping:
             self.refuse(node, "a schema must be a mapping")
             return ir.TypeRef("any")
-        if "$ref" in data:
+        if node.has("$ref"):
             target = self.deref(node)
             if target is None:
                 return ir.TypeRef("any")
@@ -64,22 +63,22 @@ class SchemaBuilder(BuilderBase):
                 return self.named_type(target, str(pointer[2]))
             return self.type_of(target, hint)
         for keyword in _UNSUPPORTED_KEYWORDS:
-            if keyword in data:
+            if node.has(keyword):
                 self.problem(
                     node.child(keyword), f"'{keyword}' is not supported by the code generator"
                 )
-        kind = data.get("type")
+        kind = node.get("type")
         if isinstance(kind, list):
             self.refuse(node.child("type"), "a list of types is not supported; use a single type")
             return ir.TypeRef("any")
-        if "enum" in data:
+        if node.has("enum"):
             if kind not in (None, "string"):
                 self.refuse(node.child("enum"), "only string enums are supported")
                 return ir.TypeRef("any")
             name = self.name_or_problem(node, class_name, hint, _CLASS_RESERVED)
             return ir.TypeRef("any") if name is None else self.enum_type(node, name, hint)
-        if kind == "object" or (kind is None and "properties" in data):
-            if "properties" not in data:
+        if kind == "object" or (kind is None and node.has("properties")):
+            if not node.has("properties"):
                 return ir.TypeRef("object")
             name = self.name_or_problem(node, class_name, hint, _CLASS_RESERVED)
             return ir.TypeRef("any") if name is None else self.model_type(node, name, hint)
@@ -90,7 +89,7 @@ class SchemaBuilder(BuilderBase):
                 "array", items=item_type or ir.TypeRef("any"), constraints=self.constraints(node)
             )
         if kind == "string":
-            fmt = data.get("format")
+            fmt = node.get("format")
             held = _STRING_FORMATS.get(fmt, "string") if isinstance(fmt, str) else "string"
             return ir.TypeRef(held, constraints=self.constraints(node))
         if kind in ("integer", "number", "boolean"):
@@ -107,20 +106,16 @@ class SchemaBuilder(BuilderBase):
             return known
         # The class is named after the scoped name (schema_names); messages quote the spec's.
         scoped = self.scoped.get(node.key, spec_name)
-        data = node.raw
-        is_class = isinstance(data, dict) and (
-            "enum" in data or "properties" in data or data.get("type") == "object"
-        )
-        if not is_class or (isinstance(data, dict) and "$ref" in data):
+        is_class = node.has("enum") or node.has("properties") or node.get("type") == "object"
+        if not is_class or node.has("$ref"):
             return self.type_of(node, spec_name)
         name = self.name_or_problem(node, class_name, scoped, _CLASS_RESERVED)
         if name is None:
             return ir.TypeRef("any")
-        assert isinstance(data, dict)
         label = spec_name if scoped == spec_name else f"{spec_name} (scoped to its file: {scoped})"
-        if "enum" in data:
+        if node.has("enum"):
             return self.enum_type(node, name, label)
-        if "properties" not in data:
+        if not node.has("properties"):
             return self.type_of(node, spec_name)  # a free-form object
         return self.model_type(node, name, label)
 
@@ -166,8 +161,7 @@ class SchemaBuilder(BuilderBase):
         )
 
     def constraints(self, node: Node) -> ir.Constraints:
-        data = node.raw
-        assert isinstance(data, dict)
+        assert node.is_mapping
         values: dict[str, Any] = {}
         for key, attr, kinds in (
             ("minLength", "min_length", (int,)),
@@ -179,14 +173,14 @@ class SchemaBuilder(BuilderBase):
             ("minItems", "min_items", (int,)),
             ("maxItems", "max_items", (int,)),
         ):
-            value = data.get(key)
+            value = node.get(key)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, kinds):
                 self.problem(node.child(key), f"'{key}' must be a number")
                 continue
             values[attr] = value
-        pattern = data.get("pattern")
+        pattern = node.get("pattern")
         if pattern is not None:
             if not isinstance(pattern, str):
                 self.problem(node.child("pattern"), "'pattern' must be a string")
@@ -197,7 +191,7 @@ class SchemaBuilder(BuilderBase):
                     self.problem(node.child("pattern"), f"'pattern' is not a valid regex: {exc}")
                 else:
                     values["pattern"] = pattern
-        if data.get("uniqueItems") is True:
+        if node.get("uniqueItems") is True:
             values["unique_items"] = True
         return ir.Constraints(**values)
 
@@ -207,7 +201,7 @@ class SchemaBuilder(BuilderBase):
         required = node.child("required")
         required_names = [r for r in _list(required.raw) if isinstance(r, str)]
         properties = node.child("properties")
-        if not isinstance(properties.raw, dict):
+        if not properties.is_mapping:
             self.problem(properties, "'properties' must be a mapping")
         for wire, prop in properties.items():
             attr = self.name_or_problem(prop, attribute_name, wire, _MODEL_RESERVED)
@@ -226,7 +220,7 @@ class SchemaBuilder(BuilderBase):
             )
         known = {f.wire_name for f in fields}
         for index, wire in enumerate(required_names):
-            if wire not in known and isinstance(properties.raw, dict) and wire in properties.raw:
+            if wire not in known and properties.has(wire):
                 continue  # reported above (bad name)
             if wire not in known:
                 self.refuse(required.child(index), f"required field {wire!r} is not a property")
@@ -251,7 +245,7 @@ class SchemaBuilder(BuilderBase):
     def description(self, prop: Node) -> str:
         """A property's own description, else the description of the schema it references."""
         own = self.text(prop, "description")
-        if own or not (isinstance(prop.raw, dict) and "$ref" in prop.raw):
+        if own or not prop.has("$ref"):
             return own
         target = self.deref(prop)
         return self.text(target, "description") if target is not None else ""
@@ -259,8 +253,7 @@ class SchemaBuilder(BuilderBase):
     def rules(self, node: Node, known: set[str]) -> ir.Rules:
         exclusive: list[tuple[str, ...]] = []
         dependent: list[tuple[str, tuple[str, ...]]] = []
-        data = node.raw
-        assert isinstance(data, dict)
+        assert node.is_mapping
 
         def names(at: Node) -> tuple[str, ...]:
             if not isinstance(at.raw, list) or not all(isinstance(n, str) for n in at.raw):
@@ -271,9 +264,9 @@ class SchemaBuilder(BuilderBase):
                 self.refuse(at, f"{', '.join(map(repr, unknown))} not among the properties")
             return tuple(at.raw)
 
-        if "not" in data:
+        if node.has("not"):
             rule = node.child("not")
-            if not isinstance(rule.raw, dict) or set(rule.raw) != {"required"}:
+            if [key for key, _ in rule.items()] != ["required"]:
                 self.refuse(rule, "only 'not: {required: [...]}' is supported")
             else:
                 group = names(rule.child("required"))
@@ -281,7 +274,7 @@ class SchemaBuilder(BuilderBase):
                     exclusive.append(group)
         dependent_node = node.child("dependentRequired")
         if dependent_node.raw is not None:
-            if not isinstance(dependent_node.raw, dict):
+            if not dependent_node.is_mapping:
                 self.problem(dependent_node, "'dependentRequired' must be a mapping")
             for trigger, needed in dependent_node.items():
                 if trigger not in known:
@@ -289,7 +282,7 @@ class SchemaBuilder(BuilderBase):
                 dependent.append((trigger, names(needed)))
         counts: dict[str, int] = {}
         for key in ("minProperties", "maxProperties"):
-            value = data.get(key)
+            value = node.get(key)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
@@ -301,7 +294,7 @@ class SchemaBuilder(BuilderBase):
             dependent_required=tuple(dependent),
             min_properties=counts.get("minProperties"),
             max_properties=counts.get("maxProperties"),
-            additional_properties=data.get("additionalProperties") is not False,
+            additional_properties=node.get("additionalProperties") is not False,
         )
 
     def build_enum(self, node: Node, name: str) -> ir.EnumDef:
@@ -323,9 +316,7 @@ class SchemaBuilder(BuilderBase):
                     name=member,
                     value=item.raw,
                     description=(
-                        self.text(descriptions, item.raw)
-                        if isinstance(descriptions.raw, dict)
-                        else ""
+                        self.text(descriptions, item.raw) if descriptions.is_mapping else ""
                     ),
                 )
             )

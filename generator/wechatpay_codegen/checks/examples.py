@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._fastschema import examples_valid
-from ..loader import Pointer, Problem, SpecDocument, SpecSet, pointer_text
+from ..loader import Problem, SpecSet, pointer_text
 from ..protocol import is_date, is_lenient_date_time
-from .common import deref, json_path, mapping, short, types
-from .schemas import Site, schema_roots, subschemas
+from ..spec_model import Node, Schema, SpecModel
+from ..spec_places import SchemaSite, schema_roots
+from .common import json_path, short, types
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
     from jsonschema import FormatChecker
@@ -46,41 +47,28 @@ def _no_retrieval(uri: str) -> Resource[Any]:
     raise NoSuchResource(uri)
 
 
-def _examples(
-    specs: SpecSet, docs: list[SpecDocument], sites: list[Site]
-) -> list[tuple[SpecDocument, Pointer, Pointer, Any, SpecDocument | None]]:
-    """Every example to check: (schema's document, schema pointer, the example's pointer, the
-    example, the example's document when it is another one)."""
-    found: list[tuple[SpecDocument, Pointer, Pointer, Any, SpecDocument | None]] = []
+def _examples(model: SpecModel, sites: list[SchemaSite]) -> list[tuple[Schema, Node]]:
+    """Every example to check: (its schema, the example), each where it is written."""
+    found: list[tuple[Schema, Node]] = []
     for site in sites:
-        if "schema" not in site.data:
+        schema = site.schema
+        if schema is None:
             continue
-        schema_pointer = (*site.pointer, "schema")
-        if "example" in site.data:
-            found.append(
-                (site.doc, schema_pointer, (*site.pointer, "example"), site.data["example"], None)
-            )
-        for name, example in mapping(site.data.get("examples")).items():
-            resolved = deref(specs, site.doc, (*site.pointer, "examples", name), example)
-            if resolved is None or not isinstance(resolved[2], dict):
-                continue
-            if "value" in resolved[2]:
-                example_doc, example_pointer, value = resolved
-                at = (*example_pointer, "value")
-                found.append((site.doc, schema_pointer, at, value["value"], example_doc))
-    for doc in docs:
-        for root_pointer, root in schema_roots(doc, sites):
-            for pointer, schema in subschemas(root_pointer, root):
-                if "example" in schema:
-                    found.append((doc, pointer, (*pointer, "example"), schema["example"], None))
-                listed = schema.get("examples")
-                for i, value in enumerate(listed if isinstance(listed, list) else []):
-                    found.append((doc, pointer, (*pointer, "examples", i), value, None))
+        example = site.example
+        if example is not None:
+            found.append((schema, example))
+        found.extend((schema, value) for _, value in site.examples())
+    for doc in model.specs.documents.values():
+        for root in schema_roots(model, doc, sites):
+            for schema in root.subschemas():
+                if schema.has("example"):
+                    found.append((schema, schema.child("example")))
+                found.extend((schema, value) for value in schema.child("examples").elements())
     return found
 
 
 def _groups(
-    specs: SpecSet, examples: list[tuple[SpecDocument, Pointer, Pointer, Any, SpecDocument | None]]
+    specs: SpecSet, examples: list[tuple[Schema, Node]]
 ) -> Iterator[tuple[list[tuple[str, Any]], list[tuple[str, Any]]]]:
     """The examples by the file of their schema, each with the files that file's ``$ref``s can
     reach (for the fast path: one group's files at a time)."""
@@ -88,8 +76,8 @@ def _groups(
 
     by_uri = {doc.uri: doc for doc in specs.documents.values()}
     grouped: dict[str, list[tuple[str, Any]]] = {}
-    for doc, pointer, _, value, _ in examples:
-        grouped.setdefault(doc.uri, []).append((f"{doc.uri}#{pointer_text(pointer)}", value))
+    for schema, example in examples:
+        grouped.setdefault(schema.doc.uri, []).append((_schema_uri(schema), example.raw))
     for uri, checks in grouped.items():
         reached = {uri}
         todo = [uri]
@@ -103,14 +91,19 @@ def _groups(
         yield [(each, by_uri[each].data) for each in sorted(reached)], checks
 
 
+def _schema_uri(schema: Schema) -> str:
+    return f"{schema.doc.uri}#{pointer_text(schema.pointer)}"
+
+
 def check_examples(
-    specs: SpecSet, docs: list[SpecDocument], sites: list[Site], *, tolerant: bool = False
+    model: SpecModel, sites: list[SchemaSite], *, tolerant: bool = False
 ) -> list[Problem]:
     """Every example (media type, parameter, header, schema) validates against its schema.
 
     ``tolerant``: some schemas are known to be invalid (reported by the schema or reference
     checks); an example whose check fails on one is skipped rather than an internal error."""
-    examples = _examples(specs, docs, sites)
+    specs = model.specs
+    examples = _examples(model, sites)
     if not tolerant and examples_valid(_groups(specs, examples)):
         return []  # known to pass: the check below would find nothing
     from jsonschema import Draft202012Validator
@@ -128,15 +121,9 @@ def check_examples(
     with_specifications = meta_schemas().combine(registry)
     validator_class: Any = Draft202012Validator  # its stubs omit the private ``_resolver``
 
-    def check(
-        doc: SpecDocument,
-        schema_pointer: Pointer,
-        at: Pointer,
-        instance: Any,
-        at_doc: SpecDocument | None = None,
-    ) -> list[Problem]:
-        """Problems of ``instance`` (at ``at`` in ``at_doc``) against a schema in ``doc``."""
-        schema = {"$ref": f"{doc.uri}#{pointer_text(schema_pointer)}"}
+    def check(of: Schema, example: Node) -> list[Problem]:
+        """Problems of ``example`` against the schema ``of``."""
+        schema = {"$ref": _schema_uri(of)}
         validator = validator_class(
             schema,
             registry=registry,
@@ -145,7 +132,7 @@ def check_examples(
         )
         try:
             errors = sorted(
-                validator.iter_errors(instance),
+                validator.iter_errors(example.raw),
                 key=lambda e: (list(map(str, e.absolute_path)), e.message),
             )
         except Unresolvable:
@@ -160,8 +147,7 @@ def check_examples(
             raise
 
         return [
-            (at_doc or doc).problem(
-                at,
+            example.problem(
                 f"example does not match its schema at {json_path(error.absolute_path)}: "
                 f"{_example_error(error)}; fix the example or the schema",
             )
@@ -169,8 +155,8 @@ def check_examples(
         ]
 
     problems: list[Problem] = []
-    for doc, schema_pointer, at, value, at_doc in examples:
-        problems += check(doc, schema_pointer, at, value, at_doc)
+    for schema, example in examples:
+        problems += check(schema, example)
     return problems
 
 

@@ -68,10 +68,13 @@ _PASS_LIBRARIES = (
 
 @functools.cache
 def _library_versions() -> str:
-    """The validating libraries' versions, and the text of the checks (this package) and of the
-    protocol facts (the format checkers)."""
+    """The validating libraries' versions, and the text of the checks (this package), of the
+    protocol facts (the format checkers) and of the model reading the places they check."""
     here = Path(__file__).parent
-    sources = [*sorted(here.glob("*.py")), here.parent / "protocol.py"]
+    sources = [
+        *sorted(here.glob("*.py")),
+        *(here.parent / name for name in ("protocol.py", "spec_model.py", "spec_places.py")),
+    ]
     found: list[str] = [
         f"{path.name}={hashlib.sha256(path.read_bytes()).hexdigest()}" for path in sources
     ]

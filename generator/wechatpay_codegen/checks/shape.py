@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._fastschema import shape_valid
 from ..loader import Pointer, Problem, SpecDocument
 from ..schema_keywords import did_you_mean
+from ..spec_model import SpecModel
 from .common import crawled, installed_version, short, types
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
@@ -29,15 +30,15 @@ _FIX_OPENAPI = "fix it to match the OpenAPI 3.1 schema"
 
 
 def check_shape(doc: SpecDocument) -> list[Problem]:
-    data = doc.data
-    if "swagger" in data and "openapi" not in data:
-        version = short(data["swagger"])
+    root = SpecModel.root(doc)
+    if root.has("swagger") and not root.has("openapi"):
+        version = short(root.get("swagger"))
         return [doc.problem(("swagger",), f"unsupported OpenAPI version {version}; use 3.1.x")]
-    if "openapi" not in data:
-        if "paths" in data or "info" in data:
+    if not root.has("openapi"):
+        if root.has("paths") or root.has("info"):
             return [doc.problem((), "missing openapi; start the file with openapi: 3.1.0")]
         return []  # a shared-components file (components only): checked by the later stage
-    version = data["openapi"]
+    version = root.get("openapi")
     if not isinstance(version, str):
         return [
             doc.problem(
@@ -49,9 +50,9 @@ def check_shape(doc: SpecDocument) -> list[Problem]:
         shown = short(version if plain else repr(version))
         return [doc.problem(("openapi",), f"unsupported OpenAPI version {shown}; use 3.1.x")]
     problems: list[Problem] = []
-    if "info" not in data:
+    if not root.has("info"):
         problems.append(doc.problem((), "missing info; add info: {title: ..., version: ...}"))
-    if "paths" not in data and "components" not in data and "webhooks" not in data:
+    if not (root.has("paths") or root.has("components") or root.has("webhooks")):
         problems.append(
             doc.problem(
                 (),
@@ -61,6 +62,7 @@ def check_shape(doc: SpecDocument) -> list[Problem]:
         )
     if problems:
         return problems
+    data = root.raw  # the whole document, for the OpenAPI 3.1 schema
     if shape_valid(data):  # known to pass: the check below would find nothing
         return []
     validator = _shape_validator()

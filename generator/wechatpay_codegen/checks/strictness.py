@@ -19,7 +19,7 @@ from typing import Any
 from ..loader import Pointer, Problem, SpecDocument
 from ..protocol import ERROR_CODE_KEYS, EXTENSIONS, PATH_PLACEHOLDER, RATE_LIMIT_KEYS
 from ..schema_keywords import REFUSED, did_you_mean, known
-from ..spec_model import SpecModel
+from ..spec_model import Schema, SpecModel
 
 __all__ = ["duplicate_route_problems", "extension_problems", "schema_keyword_problems"]
 
@@ -60,26 +60,21 @@ _OWN_OBJECTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def schema_keyword_problems(doc: SpecDocument, pointer: Pointer, schema: Any) -> list[Problem]:
+def schema_keyword_problems(schema: Schema) -> list[Problem]:
     """Unknown and refused keywords of one schema object (not of its subschemas)."""
-    if not isinstance(schema, dict):
-        return []
     problems: list[Problem] = []
     vocabulary = known()
-    for key in schema:
-        if not isinstance(key, str) or key.startswith("x-"):
+    for key, where in schema.items():
+        if key.startswith("x-"):
             continue  # extensions: see extension_problems
-        where = (*pointer, key)
         if key in REFUSED:
             problems.append(
-                doc.problem(
-                    where, f"'{key}' is not supported by the code generator; {REFUSED[key]}"
-                )
+                where.problem(f"'{key}' is not supported by the code generator; {REFUSED[key]}")
             )
         elif key not in vocabulary:
             guess = did_you_mean(key, vocabulary)
             fix = f"did you mean '{guess}'?" if guess else "remove it or fix its spelling"
-            problems.append(doc.problem(where, f"unknown schema keyword '{key}'; {fix}"))
+            problems.append(where.problem(f"unknown schema keyword '{key}'; {fix}"))
     return problems
 
 

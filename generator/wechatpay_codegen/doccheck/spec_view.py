@@ -15,6 +15,7 @@ from typing import Any
 from ..loader import Location, Pointer, SpecDocument, SpecLoadError, SpecSet
 from ..protocol import EXTENSIONS
 from ..spec_model import Node, Operation
+from ..spec_places import holding
 
 __all__ = ["ANNOTATION", "Annotation", "SpecField", "SpecOperation", "SpecView", "read_specs"]
 
@@ -146,67 +147,56 @@ def read_specs(specs: SpecSet) -> SpecView:
     annotations: list[Annotation] = []
     malformed: list[tuple[Location, str]] = []
     for doc in specs.documents.values():
-        _collect_annotations(doc, (), doc.data, annotations, malformed)
+        for holder in holding(model, doc, ANNOTATION):
+            _collect_annotations(holder, annotations, malformed)
     return SpecView(operations, annotations, malformed, webhooks)
 
 
 def _collect_annotations(
-    doc: SpecDocument,
-    pointer: Pointer,
-    value: Any,
-    out: list[Annotation],
-    malformed: list[tuple[Location, str]],
+    holder: Node, out: list[Annotation], malformed: list[tuple[Location, str]]
 ) -> None:
-    if isinstance(value, dict):
-        table = value.get(ANNOTATION)
-        if table is not None:
-            place = Place(doc, pointer)
-            if not isinstance(table, list):
-                malformed.append((place.at(ANNOTATION), f"{ANNOTATION} must be a list"))
-                table = []
-            for index, entry in enumerate(table):
-                ok = (
-                    isinstance(entry, dict)
-                    and isinstance(entry.get("difference"), str)
-                    and isinstance(entry.get("reason"), str)
-                    and entry["reason"].strip()
-                    and isinstance(entry.get("subject", ""), str | int)
-                    and set(entry) <= {"difference", "subject", "reason"}
+    """The entries of the ``x-wechatpay-doc-differs`` list written on ``holder``."""
+    place = _place(holder)
+    table = holder.child(ANNOTATION)
+    if not isinstance(table.raw, list):
+        malformed.append((table.location, f"{ANNOTATION} must be a list"))
+    for index, entry in enumerate(table.elements()):
+        difference, reason, subject = (
+            entry.get("difference"),
+            entry.get("reason"),
+            entry.get("subject"),
+        )
+        ok = (
+            entry.is_mapping
+            and isinstance(difference, str)
+            and isinstance(reason, str)
+            and reason.strip()
+            and isinstance(entry.get("subject", ""), str | int)
+            and {key for key, _ in entry.items()} <= {"difference", "subject", "reason"}
+        )
+        if not ok:
+            malformed.append(
+                (
+                    entry.location,
+                    f"{ANNOTATION} entries are {{difference: <kind>, subject: <optional>, "
+                    "reason: <why the spec differs on purpose>}",
                 )
-                if not ok:
-                    malformed.append(
-                        (
-                            place.at(ANNOTATION, index),
-                            f"{ANNOTATION} entries are {{difference: <kind>, subject: <optional>, "
-                            "reason: <why the spec differs on purpose>}",
-                        )
-                    )
-                    continue
-                subject = entry.get("subject")
-                out.append(
-                    Annotation(
-                        place,
-                        index,
-                        entry["difference"],
-                        None if subject is None else str(subject),
-                        entry["reason"],
-                    )
-                )
-        for key, child in value.items():
-            if key != ANNOTATION:
-                _collect_annotations(doc, (*pointer, key), child, out, malformed)
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            _collect_annotations(doc, (*pointer, index), child, out, malformed)
+            )
+            continue
+        assert isinstance(difference, str) and isinstance(reason, str)
+        out.append(
+            Annotation(place, index, difference, None if subject is None else str(subject), reason)
+        )
 
 
 class _Reader:
     def __init__(self, specs: SpecSet) -> None:
         self.specs = specs
 
-    def deref(self, doc: SpecDocument, pointer: Pointer, value: Any) -> tuple[Place, Any]:
-        target_doc, target_pointer, target = self.specs.deref(doc, pointer, value)
-        return Place(target_doc, target_pointer), target
+    def follow(self, node: Node) -> Node:
+        """``node`` with its ``$ref``s followed (``SpecLoadError`` when one cannot be)."""
+        doc, pointer, raw = self.specs.deref(node.doc, node.pointer, node.raw)
+        return Node(doc, pointer, raw)
 
     def operation(self, op: Operation) -> SpecOperation:
         op_place = _place(op.node)
@@ -226,15 +216,15 @@ class _Reader:
                 continue
             if not isinstance(param.where, str):
                 continue
-            place = _place(param.node)
             schema = param.schema
-            schema_place, raw = (
-                self.deref(place.doc, (*place.pointer, "schema"), schema.raw)
+            # no schema: the constraints read as none, from the parameter's place
+            target = (
+                self.follow(schema)
                 if schema is not None
-                else (place, {})
+                else Node(param.node.doc, param.node.pointer, None)
             )
-            item = self.field(param.name, param.required, place, param.node.raw, schema_place, raw)
-            item.required_place = place
+            item = self.field(param.name, param.required, param.node, param.node, target)
+            item.required_place = _place(param.node)
             item.runtime = param.supplied_by_runtime
             result.params.setdefault(param.where, {})[param.name] = item
         self.request(result, op)
@@ -246,16 +236,15 @@ class _Reader:
         resource = post.child("x-wechatpay-resource")
         fields: dict[str, SpecField] | None = None
         if resource.is_mapping and resource.has("schema"):
-            fields, _ = self.object_fields(_place(resource), resource.get("schema"))
+            fields, _ = self.object_fields(resource)
         return SpecWebhook(event, _place(post), fields)
 
     def request(self, result: SpecOperation, op: Operation) -> None:
         media = op.request_body.media() if op.request_body is not None else None
         if media is None:
             return
-        media_place = _place(media.node)
-        result.request_example, result.request_example_place = _example(media_place, media.node.raw)
-        fields, schema_place = self.object_fields(media_place, media.node.get("schema"))
+        result.request_example, result.request_example_place = _example(media.node)
+        fields, schema_place = self.object_fields(media.node)
         result.body, result.body_place = fields, schema_place
 
     def responses(self, result: SpecOperation, op: Operation) -> None:
@@ -263,14 +252,14 @@ class _Reader:
             if not response.status.isdigit() or response.node is None:
                 continue
             place = _place(response.node)
-            for i, row in enumerate(response.error_rows):
+            for row in response.error_rows:
                 if isinstance(row.code, str):
                     result.error_codes.append(
                         ErrorRow(
                             int(response.status),
                             row.code,
                             str(row.node.get("description") or ""),
-                            Place(place.doc, (*place.pointer, "x-wechatpay-error-codes", i)),
+                            _place(row.node),
                             place,
                         )
                     )
@@ -279,93 +268,79 @@ class _Reader:
                 result.response_place = place
                 media = response.media()
                 if media is not None:
-                    media_place = _place(media.node)
-                    result.response_example, result.response_example_place = _example(
-                        media_place, media.node.raw
-                    )
-                    fields, schema_place = self.object_fields(media_place, media.node.get("schema"))
+                    result.response_example, result.response_example_place = _example(media.node)
+                    fields, schema_place = self.object_fields(media.node)
                     result.response, result.response_body_place = fields, schema_place
 
     def object_fields(
-        self, owner: Place, raw: Any, depth: int = 0
+        self, owner: Node, depth: int = 0
     ) -> tuple[dict[str, SpecField] | None, Place | None]:
-        """The properties of the object schema ``owner``/schema (``raw``), ``$ref`` followed."""
-        if raw is None:
+        """The properties of the object schema ``owner``/schema, ``$ref`` followed."""
+        written = owner.child("schema")
+        if written.raw is None:
             return None, None
-        place, schema = self.deref(owner.doc, (*owner.pointer, "schema"), raw)
-        return self.properties(place, schema, depth)
+        return self.properties(self.follow(written), depth)
 
     def properties(
-        self, place: Place, schema: Any, depth: int
+        self, schema: Node, depth: int
     ) -> tuple[dict[str, SpecField] | None, Place | None]:
-        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        if not schema.child("properties").is_mapping:
             return None, None
         required = schema.get("required")
         needed = set(required) if isinstance(required, list) else set()
         out: dict[str, SpecField] = {}
-        for name, raw in schema["properties"].items():
-            prop_place = Place(place.doc, (*place.pointer, "properties", name))
-            target_place, target = self.deref(place.doc, prop_place.pointer, raw)
-            item = self.field(
-                str(name),
-                name in needed,
-                prop_place,
-                raw if isinstance(raw, dict) else {},
-                target_place,
-                target,
-                depth + 1,
-            )
-            item.required_place = Place(place.doc, (*place.pointer, "required"))
-            out[str(name)] = item
-        return out, place
+        for name, prop in schema.child("properties").items():
+            item = self.field(name, name in needed, prop, prop, self.follow(prop), depth + 1)
+            item.required_place = _place(schema.child("required"))
+            out[name] = item
+        return out, _place(schema)
 
     def field(
         self,
         name: str,
         required: bool,
-        place: Place,
-        written: dict[str, Any],
-        schema_place: Place,
-        schema: Any,
+        place: Node,
+        written: Node,
+        schema: Node,
         depth: int = 0,
     ) -> SpecField:
-        schema = schema if isinstance(schema, dict) else {}
+        """``written`` (at ``place``) with its constraints from ``schema`` ($refs followed);
+        a value of the wrong shape reads as an empty mapping."""
         description = written.get("description", schema.get("description", ""))
         kind = schema.get("type")
-        if kind is None and "enum" in schema:
+        if kind is None and schema.has("enum"):
             kind = "string"
-        if kind is None and "properties" in schema:
+        if kind is None and schema.has("properties"):
             kind = "object"
+        fmt, pattern, enum = schema.get("format"), schema.get("pattern"), schema.get("enum")
         item = SpecField(
             name=name,
             required=required,
             type=kind if isinstance(kind, str) else None,
             items=None,
-            place=place,
-            schema=schema_place,
+            place=_place(place),
+            schema=_place(schema),
             description=str(description or ""),
-            format=schema.get("format") if isinstance(schema.get("format"), str) else None,
+            format=fmt if isinstance(fmt, str) else None,
             max_length=_int(schema.get("maxLength")),
             min_length=_int(schema.get("minLength")),
             minimum=_number(schema.get("minimum")),
             maximum=_number(schema.get("maximum")),
             max_items=_int(schema.get("maxItems")),
             min_items=_int(schema.get("minItems")),
-            pattern=schema.get("pattern") if isinstance(schema.get("pattern"), str) else None,
+            pattern=pattern if isinstance(pattern, str) else None,
         )
-        if isinstance(schema.get("enum"), list):
-            item.enum = [str(v) for v in schema["enum"]]
-            item.enum_place = schema_place
+        if isinstance(enum, list):
+            item.enum = [str(v) for v in enum]
+            item.enum_place = _place(schema)
         if depth > _MAX_DEPTH:
             return item
         if item.type == "object":
-            item.children, item.children_place = self.properties(schema_place, schema, depth)
-        elif item.type == "array" and "items" in schema:
-            items_place, items = self.deref(
-                schema_place.doc, (*schema_place.pointer, "items"), schema["items"]
-            )
-            if isinstance(items, dict):
-                inner = self.field(name, required, items_place, items, items_place, items, depth)
+            item.children, item.children_place = self.properties(schema, depth)
+        elif item.type == "array" and schema.has("items"):
+            items = self.follow(schema.child("items"))
+            if items.is_mapping:
+                inner = self.field(name, required, items, items, items, depth)
                 item.items = inner.type
                 if inner.enum is not None:
                     item.enum, item.enum_place = inner.enum, inner.enum_place
@@ -377,16 +352,12 @@ def _place(node: Node) -> Place:
     return Place(node.doc, node.pointer)
 
 
-def _example(media_place: Place, media: dict[str, Any]) -> tuple[Any, Place | None]:
-    if "example" in media:
-        return media["example"], Place(media_place.doc, (*media_place.pointer, "example"))
-    examples = media.get("examples")
-    if isinstance(examples, dict):
-        for key, value in examples.items():
-            if isinstance(value, dict) and "value" in value:
-                return value["value"], Place(
-                    media_place.doc, (*media_place.pointer, "examples", key, "value")
-                )
+def _example(media: Node) -> tuple[Any, Place | None]:
+    if media.has("example"):
+        return media.get("example"), _place(media.child("example"))
+    for _, entry in media.child("examples").items():
+        if entry.has("value"):
+            return entry.get("value"), _place(entry.child("value"))
     return None, None
 
 
