@@ -26,8 +26,10 @@ __all__ = [
     "JSON_MEDIA",
     "MERCHANT_SCHEME",
     "PATH_PLACEHOLDER",
+    "PLACE_NAMES",
     "AuthScheme",
     "Extension",
+    "ExtensionPlace",
     "RuntimeScheme",
     "auth_scheme",
     "is_date",
@@ -84,6 +86,18 @@ ExtensionPlace = Literal[
 ]
 
 
+# How messages name each place (``validate`` says where a misplaced extension belongs).
+PLACE_NAMES: dict[ExtensionPlace, str] = {
+    "security-scheme": "a security scheme under components/securitySchemes",
+    "operation": "an operation",
+    "parameter": "a parameter",
+    "media-type": "a media type under content",
+    "response": "a response",
+    "schema": "a schema",
+    "document": "the document's top level",
+}
+
+
 @dataclass(frozen=True)
 class Extension:
     """An ``x-*`` key this project defines: its name, where it may be written, what it means."""
@@ -94,8 +108,9 @@ class Extension:
 
 
 # Every extension of ours. ``validate`` refuses any other ``x-wechatpay-*`` key (with the likely
-# intended name), and these in any other place. Some are read by code other issues add; their
-# names are listed here so a spec using them is not refused (ARCHITECTURE.md, "Every shape").
+# intended name), and these on any other kind of object than their ``places`` (saying where they
+# belong). Some are read by code other issues add; their names are listed here so a spec using
+# them is not refused (ARCHITECTURE.md, "Every shape").
 EXTENSIONS: dict[str, Extension] = {
     e.name: e
     for e in (

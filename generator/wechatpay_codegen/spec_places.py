@@ -8,6 +8,7 @@ file that holds it. This module reads, from the same :class:`~.spec_model.SpecMo
   in a file (a :class:`SchemaSite`: its ``schema`` and its examples);
 - :func:`schema_roots`: every schema written at the top of a place (``components/schemas``
   entries and the sites' schemas); :meth:`.spec_model.Schema.subschemas` walks into each;
+- :func:`keyword_positions`: every key in keyword position (for the spelling rules);
 - :func:`holding`: every mapping anywhere in a file that holds a given key;
 - :func:`webhook_operations`: every webhook written in place as a ``post`` operation;
 - :func:`object_places`: the kind of every object an extension may be written on
@@ -28,6 +29,8 @@ from .spec_model import Node, Schema, SpecModel
 __all__ = [
     "RESOURCE_EXTENSION",
     "SchemaSite",
+    "holding",
+    "keyword_positions",
     "object_places",
     "schema_roots",
     "schema_sites",
@@ -129,6 +132,55 @@ def _responses(responses: Node) -> Iterator[Node]:
         yield from _media_types(response)
         if _in_place(response):
             yield from (h for _, h in response.child("headers").items() if _in_place(h))
+
+
+# Keys whose value maps names (of properties, paths, media types, ...) to objects: those names are
+# not keywords, but the objects under them are read again.
+_NAME_MAPS = frozenset(
+    {
+        "properties",
+        "patternProperties",
+        "dependentSchemas",
+        "dependentRequired",
+        "$defs",
+        "paths",
+        "webhooks",
+        "schemas",
+        "responses",
+        "parameters",
+        "headers",
+        "securitySchemes",
+        "requestBodies",
+        "content",
+        "callbacks",
+        "links",
+        "variables",
+        "mapping",
+        "encoding",
+        "pathItems",
+        "examples",
+    }
+)
+# Keys whose value is data, not spec objects (examples, defaults, enum values and their texts).
+_DATA = frozenset({"example", "default", "enum", "const", "value", "x-enum-descriptions"})
+
+
+def keyword_positions(model: SpecModel, doc: SpecDocument) -> Iterator[tuple[Node, str, Node]]:
+    """(the object, key, its value) of every key in keyword position in ``doc`` (not a name in a
+    mapping of names, not inside data such as examples), depth first."""
+    stack: list[tuple[Node, bool]] = [(model.root(doc), False)]
+    while stack:
+        node, names = stack.pop()
+        if node.is_mapping:
+            for key, item in node.items():
+                if not names:
+                    yield node, key, item
+                    if key in _DATA:
+                        continue
+                stack.append((item, not names and key in _NAME_MAPS))
+        else:
+            for item in node.elements():
+                stack.append((item, False))
 
 
 def holding(model: SpecModel, doc: SpecDocument, key: str) -> Iterator[Node]:

@@ -34,7 +34,7 @@ from .checks.shape import check_shape
 from .checks.strictness import duplicate_route_problems, extension_problems, schema_keyword_problems
 from .loader import Problem, SpecLoadError, SpecSet, load_specs
 from .spec_model import SpecModel
-from .spec_places import schema_roots, schema_sites, webhook_operations
+from .spec_places import object_places, schema_roots, schema_sites, webhook_operations
 from .webhooks import check_webhooks
 
 __all__ = ["merge_problems", "run_validate", "validate_specs"]
@@ -117,8 +117,9 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
         problems.extend(check(model))
     problems.extend(check_webhooks(model, docs))
     sites = [site for doc in docs for site in schema_sites(model, doc)]
+    places = object_places(model, sites)
     for doc in docs:
-        problems.extend(extension_problems(doc))
+        problems.extend(extension_problems(model, doc, places))
         for root in schema_roots(model, doc, sites):
             for schema in root.subschemas():
                 problems.extend(schema_keyword_problems(schema))

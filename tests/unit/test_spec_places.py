@@ -192,8 +192,6 @@ RAW_DOCUMENT_USERS = {
     "validate.py": "fingerprint",
     # the sandbox validates requests against the specs' schemas with jsonschema (same registry)
     "sandbox/operations.py": "registry",
-    # the spelling rules walk every key in keyword position of a document (see strictness)
-    "checks/strictness.py": "keywords",
 }
 READERS = {"loader.py", "_yaml.py", "spec_model.py", "spec_places.py"}
 

@@ -4,6 +4,8 @@
   and none it refuses (``oneOf``, ``allOf``, ...);
 - every ``x-wechatpay-*`` key is an extension of this project, and no other ``x-`` key is a near
   miss of one (``x-rate-limt``);
+- every extension of ours is written on a kind of object it is read on (its places in
+  :data:`~..protocol.EXTENSIONS`): ``x-wechatpay-sensitive`` on a parameter would be ignored;
 - the keys of our own objects (``x-rate-limit``, the rows of ``x-wechatpay-error-codes``) are the
   ones defined;
 - no two operations, in any files, have the same method and path.
@@ -13,45 +15,23 @@ Each problem names the likely intended word when there is one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from ..loader import Pointer, Problem, SpecDocument
-from ..protocol import ERROR_CODE_KEYS, EXTENSIONS, PATH_PLACEHOLDER, RATE_LIMIT_KEYS
+from ..protocol import (
+    ERROR_CODE_KEYS,
+    EXTENSIONS,
+    PATH_PLACEHOLDER,
+    PLACE_NAMES,
+    RATE_LIMIT_KEYS,
+    Extension,
+    ExtensionPlace,
+)
 from ..schema_keywords import REFUSED, did_you_mean, known
 from ..spec_model import Schema, SpecModel
+from ..spec_places import keyword_positions
 
-__all__ = ["duplicate_route_problems", "extension_problems", "schema_keyword_problems"]
-
-# Keys whose value maps names (of properties, paths, media types, ...) to objects: those names are
-# not keywords, but the objects under them are read again.
-_NAME_MAPS = frozenset(
-    {
-        "properties",
-        "patternProperties",
-        "dependentSchemas",
-        "dependentRequired",
-        "$defs",
-        "paths",
-        "webhooks",
-        "schemas",
-        "responses",
-        "parameters",
-        "headers",
-        "securitySchemes",
-        "requestBodies",
-        "content",
-        "callbacks",
-        "links",
-        "variables",
-        "mapping",
-        "encoding",
-        "pathItems",
-        "examples",
-    }
-)
-# Keys whose value is data, not spec objects (examples, defaults, enum values and their texts).
-_DATA = frozenset({"example", "default", "enum", "const", "value", "x-enum-descriptions"})
+__all__ = ["duplicate_route_problems", "extension_problems", "misplaced", "schema_keyword_problems"]
 
 # Our own objects: extension -> the keys its mapping (or each of its list's mappings) may have.
 _OWN_OBJECTS: dict[str, tuple[str, ...]] = {
@@ -78,13 +58,16 @@ def schema_keyword_problems(schema: Schema) -> list[Problem]:
     return problems
 
 
-def extension_problems(doc: SpecDocument) -> list[Problem]:
-    """Unknown ``x-wechatpay-*`` keys, near misses of our extensions, unknown keys of ours."""
+def extension_problems(
+    model: SpecModel, doc: SpecDocument, places: dict[tuple[str, Pointer], ExtensionPlace]
+) -> list[Problem]:
+    """Unknown ``x-wechatpay-*`` keys, near misses of our extensions, extensions of ours written
+    where they are not read (``places``: :func:`..spec_places.object_places`), unknown keys of
+    our own objects."""
     problems: list[Problem] = []
-    for pointer, key, value in _keywords(doc.data, ()):
+    for holder, key, value in keyword_positions(model, doc):
         if not key.startswith("x-"):
             continue
-        where = (*pointer, key)
         if key not in EXTENSIONS:
             guess = did_you_mean(key, EXTENSIONS)
             if key.startswith("x-wechatpay-") or guess is not None:
@@ -93,42 +76,37 @@ def extension_problems(doc: SpecDocument) -> list[Problem]:
                     if guess
                     else "the extensions of this project are " + ", ".join(sorted(EXTENSIONS))
                 )
-                problems.append(doc.problem(where, f"unknown extension '{key}'; {fix}"))
+                problems.append(value.problem(f"unknown extension '{key}'; {fix}"))
+            continue
+        extension = EXTENSIONS[key]
+        place = places.get(holder.key)
+        if place not in extension.places:
+            problems.append(value.problem(misplaced(extension, place)))
             continue
         allowed = _OWN_OBJECTS.get(key)
         if allowed is None:
             continue
-        objects = value if isinstance(value, list) else [value]
-        for index, item in enumerate(objects):
-            if not isinstance(item, dict):
-                continue
-            at = (*where, index) if isinstance(value, list) else where
-            for name in item:
+        objects = list(value.elements()) if isinstance(value.raw, list) else [value]
+        for item in objects:
+            for name, at in item.items():
                 if name in allowed:
                     continue
-                guess = did_you_mean(str(name), allowed)
+                guess = did_you_mean(name, allowed)
                 fix = f"did you mean '{guess}'?" if guess else "use " + ", ".join(allowed)
-                problems.append(doc.problem((*at, name), f"unknown key '{name}' in {key}; {fix}"))
+                problems.append(at.problem(f"unknown key '{name}' in {key}; {fix}"))
     return problems
 
 
-def _keywords(value: Any, pointer: Pointer) -> Iterator[tuple[Pointer, str, Any]]:
-    """(pointer of the object, key, value) of every key in keyword position, depth first."""
-    stack: list[tuple[Any, Pointer, bool]] = [(value, pointer, False)]
-    while stack:
-        node, at, names = stack.pop()
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if not isinstance(key, str):
-                    continue
-                if not names:
-                    yield at, key, item
-                    if key in _DATA:
-                        continue
-                stack.append((item, (*at, key), not names and key in _NAME_MAPS))
-        elif isinstance(node, list):
-            for index, item in enumerate(node):
-                stack.append((item, (*at, index), False))
+def misplaced(extension: Extension, place: ExtensionPlace | None) -> str:
+    """Why ``extension`` written on a ``place`` (None: an object no extension is read on) is
+    refused, and where it belongs (from :data:`~..protocol.EXTENSIONS`)."""
+    here = PLACE_NAMES[place] if place is not None else "this kind of object"
+    there = [PLACE_NAMES[p] for p in extension.places]
+    belongs = there[0] if len(there) == 1 else ", ".join(there[:-1]) + " or " + there[-1]
+    return (
+        f"'{extension.name}' is not read on {here}, so it would be ignored; "
+        f"move it to {belongs} ({extension.meaning})"
+    )
 
 
 def duplicate_route_problems(model: SpecModel) -> list[Problem]:
