@@ -78,9 +78,10 @@ def upload_of(model: SpecModel, body: RequestBody) -> tuple[Upload | None, list[
     signed = media.node.get(SIGNED_PART)
     if not isinstance(signed, str) or not signed:
         problems.append(
-            media.node.problem(
+            media.node.refusal(
                 f"a {MULTIPART_MEDIA} body needs '{SIGNED_PART}': the name of the JSON part "
-                "WeChat Pay signs (meta)"
+                "WeChat Pay signs",
+                f"add {SIGNED_PART}: meta to this media type",
             )
         )
         return None, problems
@@ -88,30 +89,38 @@ def upload_of(model: SpecModel, body: RequestBody) -> tuple[Upload | None, list[
     resolved, found = _resolve(model, schema) if schema is not None else (None, [])
     problems.extend(found)
     if resolved is None or not resolved.is_mapping:
-        problems.append(media.node.problem(f"the {MULTIPART_MEDIA} body needs a 'schema'"))
+        problems.append(
+            media.node.refusal(
+                f"the {MULTIPART_MEDIA} body needs a 'schema'",
+                f"add schema: {{type: object, properties: {{{FILE_FIELD}: ..., meta: ...}}}}",
+            )
+        )
         return None, problems
     props = dict(resolved.properties())
     file_schema = props.get(FILE_FIELD)
     meta_schema = props.get(signed)
     if file_schema is None:
         problems.append(
-            resolved.problem(
-                f"the {MULTIPART_MEDIA} schema needs a '{FILE_FIELD}' property "
-                "(type: string, contentMediaType: ...)"
+            resolved.refusal(
+                f"the {MULTIPART_MEDIA} schema needs a '{FILE_FIELD}' property",
+                f"add {FILE_FIELD}: {{type: string, contentMediaType: image/jpeg}} (the file's "
+                "media type) to its properties",
             )
         )
     if meta_schema is None:
         problems.append(
-            resolved.problem(
-                f"the {MULTIPART_MEDIA} schema needs the signed part {signed!r} as a property"
+            resolved.refusal(
+                f"the {MULTIPART_MEDIA} schema needs the signed part {signed!r} as a property",
+                f"add {signed!r} (an object schema) to its properties, or name an existing "
+                f"property in {SIGNED_PART}",
             )
         )
     extra = sorted(set(props) - {FILE_FIELD, signed})
     if extra:
         problems.append(
-            resolved.child("properties").problem(
-                f"a {MULTIPART_MEDIA} body has only '{FILE_FIELD}' and {signed!r}; "
-                f"remove {', '.join(map(repr, extra))}"
+            resolved.child("properties").refusal(
+                f"a {MULTIPART_MEDIA} body has only '{FILE_FIELD}' and {signed!r}",
+                f"remove {', '.join(map(repr, extra))}",
             )
         )
     if file_schema is None or meta_schema is None or extra:
@@ -121,7 +130,12 @@ def upload_of(model: SpecModel, body: RequestBody) -> tuple[Upload | None, list[
     media_type = ""
     if file_target is not None:
         if file_target.type != "string":
-            problems.append(file_target.problem(f"'{FILE_FIELD}' must be 'type: string'"))
+            problems.append(
+                file_target.refusal(
+                    f"'{FILE_FIELD}' must be 'type: string'",
+                    "write {type: string, contentMediaType: ...}",
+                )
+            )
         written = file_target.get("contentMediaType")
         media_type = written if isinstance(written, str) else ""
     meta_target, found = _resolve(model, meta_schema)
@@ -130,9 +144,10 @@ def upload_of(model: SpecModel, body: RequestBody) -> tuple[Upload | None, list[
         names = [name for name, _ in meta_target.properties()]
         if DIGEST_FIELD not in names:
             problems.append(
-                meta_target.problem(
+                meta_target.refusal(
                     f"the signed part {signed!r} needs a '{DIGEST_FIELD}' property (the runtime "
-                    "fills it with the file's SHA-256)"
+                    "fills it with the file's SHA-256)",
+                    f"add {DIGEST_FIELD}: {{type: string}} to its properties",
                 )
             )
     if problems:
@@ -148,18 +163,26 @@ def file_answer_of(model: SpecModel, response: Response) -> tuple[FileAnswer | N
     unsigned = node.get(UNSIGNED)
     problems: list[Problem] = []
     if unsigned is not None and unsigned is not True:
-        problems.append(node.child(UNSIGNED).problem(f"'{UNSIGNED}' must be true when written"))
+        problems.append(
+            node.child(UNSIGNED).refusal(
+                f"'{UNSIGNED}' must be true when written", f"write {UNSIGNED}: true or remove it"
+            )
+        )
     if not files:
         if unsigned is True:
             problems.append(
-                node.child(UNSIGNED).problem(
-                    f"'{UNSIGNED}' is only for file answers: a JSON answer is always verified"
+                node.child(UNSIGNED).refusal(
+                    f"'{UNSIGNED}' is only for file answers: a JSON answer is always verified",
+                    "remove it",
                 )
             )
         return None, problems
     if jsons or len(files) > 1:
         problems.append(
-            node.child("content").problem("a file answer has exactly one (non-JSON) media type")
+            node.child("content").refusal(
+                "a file answer has exactly one (non-JSON) media type",
+                "keep one content entry: the file's media type",
+            )
         )
         return None, problems
     media = files[0]
@@ -168,8 +191,9 @@ def file_answer_of(model: SpecModel, response: Response) -> tuple[FileAnswer | N
     problems.extend(found)
     if target is None or target.type != "string":
         problems.append(
-            media.node.problem(
-                "a file answer needs 'schema: {type: string, contentMediaType: ...}'"
+            media.node.refusal(
+                "a file answer needs a string schema",
+                "write schema: {type: string, contentMediaType: ...}",
             )
         )
         return None, problems
@@ -197,8 +221,10 @@ def sensitive_paths(
         if marker is not None:
             if marker is not True or target.type != "string" or not at:
                 problems.append(
-                    target.child(SENSITIVE).problem(
-                        f"'{SENSITIVE}: true' goes on a string property"
+                    target.child(SENSITIVE).refusal(
+                        f"'{SENSITIVE}: true' goes on a string property",
+                        f"write {SENSITIVE}: true on the property of type: string that is "
+                        "encrypted (not on an object, a list or the body)",
                     )
                 )
             else:

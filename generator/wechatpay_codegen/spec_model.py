@@ -102,6 +102,11 @@ class Node:
     def problem(self, message: str) -> Problem:
         return Problem(self.location, message)
 
+    def refusal(self, what: str, fix: str) -> Problem:
+        """What the generator cannot do with this value, and what to write instead:
+        ``what; fix`` (every refusal says what to do, as every ``validate`` problem does)."""
+        return Problem(self.location, f"{what}; {fix}")
+
     @property
     def extensions(self) -> dict[str, Node]:
         """The ``x-*`` keys written on this object, by name, in file order."""

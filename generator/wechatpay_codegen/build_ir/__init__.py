@@ -75,7 +75,11 @@ class _Builder(OperationBuilder):
             hint = "NotificationResource"
         resource_type = self.type_of(schema, hint)
         if resource_type.kind != "model" or resource_type.name is None:
-            self.refuse(schema, "the decrypted resource schema must be an object with properties")
+            self.refuse(
+                schema,
+                "the decrypted resource schema must be an object with properties",
+                "give it type: object and its properties (or $ref a components/schemas object)",
+            )
             return None
         return ir.Webhook(
             event_type=event,

@@ -67,10 +67,11 @@ class BuilderBase:
         self.problems.append(found)
         self.naming.append(found)
 
-    def refuse(self, node: Node, message: str) -> None:
-        """Something the generator does not support and no rule of ``validate`` covers: it is
-        reported in the same run as validate's problems (``checks/generator.py``)."""
-        self.refused([node.problem(message)])
+    def refuse(self, node: Node, what: str, fix: str) -> None:
+        """Something the generator does not support and no rule of ``validate`` covers: what it
+        is, and what to write instead (:meth:`Node.refusal`). It is reported in the same run as
+        validate's problems (``checks/generator.py``)."""
+        self.refused([node.refusal(what, fix)])
 
     def refused(self, found: Iterable[Problem]) -> None:
         """Refusals found by a reader of the page shapes (:mod:`..shapes`): see ``refuse``."""

@@ -53,17 +53,23 @@ class _Location:
     name: Literal["path", "query"]
     kinds: tuple[ir.TypeKind, ...]  # the value types it takes
     kinds_message: str  # the problem when the schema is of another type
+    kinds_fix: str  # what to write instead
     always_required: bool = False
 
 
 _LOCATIONS: dict[str, _Location] = {
     "path": _Location(
-        "path", ("string", "integer"), "path parameters must be strings or integers", True
+        "path",
+        ("string", "integer"),
+        "path parameters must be strings or integers",
+        "give its schema type: string or type: integer",
+        always_required=True,
     ),
     "query": _Location(
         "query",
         ("string", "integer", "boolean", "datetime", "enum"),
         "query parameters must be strings, integers, booleans, date-times or string enums",
+        "give its schema one of those types (a list or an object goes in the request body)",
     ),
 }
 
@@ -101,9 +107,9 @@ class OperationBuilder(SchemaBuilder):
         ):
             self.refuse(
                 listed,
-                f"path {path!r} is not a plain URL path; write /segments of letters, digits and "
-                "-._~!$&'()*+,;=:@ (or %XX) with {name} placeholders, no empty, '.' or '..' "
-                "segments",
+                f"path {path!r} is not a plain URL path",
+                "write /segments of letters, digits and -._~!$&'()*+,;=:@ (or %XX) with {name} "
+                "placeholders, no empty, '.' or '..' segments",
             )
             return False
         return True
@@ -280,6 +286,8 @@ class OperationBuilder(SchemaBuilder):
                     param,
                     f"{where} parameter {wire!r} is not supported by the code generator "
                     "(path and query parameters, and headers supplied by the runtime)",
+                    "send it as a path or query parameter or in the body; a header the runtime "
+                    "sets is marked x-wechatpay-supplied-by: runtime",
                 )
                 continue
             if where == "path":
@@ -292,7 +300,7 @@ class OperationBuilder(SchemaBuilder):
                 self.type_of(schema, class_name(arg)) if schema.raw is not None else None
             ) or ir.TypeRef("string")
             if param_type.kind not in location.kinds:
-                self.refuse(schema, location.kinds_message)
+                self.refuse(schema, location.kinds_message, location.kinds_fix)
                 continue
             out.append(
                 (
@@ -332,7 +340,11 @@ class OperationBuilder(SchemaBuilder):
         if upload is not None:
             meta_type = self.type_of(upload.meta, operation_id + "_" + upload.signed_part)
             if meta_type.kind != "model" or meta_type.name not in self.models:
-                self.refuse(upload.meta, "the signed part must be an object with properties")
+                self.refuse(
+                    upload.meta,
+                    "the signed part must be an object with properties",
+                    f"give it type: object and properties, '{DIGEST_FIELD}' among them",
+                )
                 return None, None, None, ""
             file_doc = self.deref(upload.file)
             description = self.text(file_doc, "description") if file_doc is not None else ""
@@ -350,6 +362,7 @@ class OperationBuilder(SchemaBuilder):
                 content,
                 "the request body must have exactly 'application/json' content (or "
                 "'multipart/form-data' with x-wechatpay-signed-part for an upload)",
+                "keep that one content entry and remove the others",
             )
         media = body.media(JSON_MEDIA)
         if media is None or media.node.raw is None:
@@ -357,7 +370,11 @@ class OperationBuilder(SchemaBuilder):
         schema = media.node.child("schema")
         body_type = self.type_of(schema, operation_id + "_request")
         if body_type.kind != "model" or body_type.name not in self.models:
-            self.refuse(schema, "the request body schema must be an object with properties")
+            self.refuse(
+                schema,
+                "the request body schema must be an object with properties",
+                "give it type: object and properties (a list or a value goes in a property)",
+            )
             return None, None, None, ""
         return self.models[body_type.name], media.node.get("example"), None, ""
 
@@ -379,16 +396,29 @@ class OperationBuilder(SchemaBuilder):
                     success.append((status, None, None))  # no content, or a file answer
                     continue
                 if status == 204:
-                    self.refuse(response.node, "a 204 response has no content")
+                    self.refuse(
+                        response.node,
+                        "a 204 response has no content",
+                        "remove its content, or answer 200 with the body",
+                    )
                 response_type = self.type_of(media.node.child("schema"), operation_id + "_response")
                 if response_type.kind != "model":
-                    self.refuse(media.node, "the response schema must be an object with properties")
+                    self.refuse(
+                        media.node,
+                        "the response schema must be an object with properties",
+                        "give it type: object and properties (a file answer: a non-JSON media "
+                        "type with schema: {type: string})",
+                    )
                     continue
                 success.append((status, response_type.name, media.node.get("example")))
             elif status >= 400:
                 errors.append(self.error_status(response, status))
         if len(success) != 1:
-            self.refuse(op.node.child("responses"), "the operation needs exactly one 2xx response")
+            self.refuse(
+                op.node.child("responses"),
+                "the operation needs exactly one 2xx response",
+                "keep one 2xx response, the success answer (errors are 4xx/5xx)",
+            )
             return 200, None, None, tuple(errors)
         status, model, example = success[0]
         return status, model, example, tuple(sorted(errors, key=lambda e: e.status))
@@ -397,10 +427,18 @@ class OperationBuilder(SchemaBuilder):
         codes: list[ir.ErrorCode] = []
         table = response.error_codes
         if table.raw is not None and not isinstance(table.raw, list):
-            self.refuse(table, "'x-wechatpay-error-codes' must be a list")
+            self.refuse(
+                table,
+                "'x-wechatpay-error-codes' must be a list",
+                "write it as a list of {code, description, solution} rows",
+            )
         for row in response.error_rows:
             if not row.node.is_mapping or not isinstance(row.code, str):
-                self.refuse(row.node, "an error code row needs 'code', 'description', 'solution'")
+                self.refuse(
+                    row.node,
+                    "an error code row needs 'code', 'description', 'solution'",
+                    "write it as {code: PARAM_ERROR, description: ..., solution: ...}",
+                )
                 continue
             codes.append(
                 ir.ErrorCode(
@@ -435,6 +473,10 @@ class OperationBuilder(SchemaBuilder):
             or not isinstance(per, str)
             or not isinstance(scope, (str, type(None)))
         ):
-            self.refuse(node, "'x-rate-limit' needs 'limit' (integer), 'per' and optional 'scope'")
+            self.refuse(
+                node,
+                "'x-rate-limit' needs 'limit' (integer), 'per' and optional 'scope'",
+                "write it as {limit: 20, per: second} (scope optional, e.g. merchant)",
+            )
             return None
         return ir.RateLimit(limit=limit, per=per, scope=scope)

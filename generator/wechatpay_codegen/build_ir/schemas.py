@@ -52,7 +52,7 @@ class SchemaBuilder(BuilderBase):
     def type_of(self, node: Node, hint: str) -> ir.TypeRef:
         """The type of a schema; ``hint`` names an inline object or enum that needs a class."""
         if not node.is_mapping:
-            self.refuse(node, "a schema must be a mapping")
+            self.refuse(node, "a schema must be a mapping", "write it as one, e.g. {type: string}")
             return ir.TypeRef("any")
         if node.has("$ref"):
             target = self.deref(node)
@@ -69,11 +69,19 @@ class SchemaBuilder(BuilderBase):
                 )
         kind = node.get("type")
         if isinstance(kind, list):
-            self.refuse(node.child("type"), "a list of types is not supported; use a single type")
+            self.refuse(
+                node.child("type"),
+                "a list of types is not supported",
+                "use a single type (leave out a field that may be absent from required)",
+            )
             return ir.TypeRef("any")
         if node.has("enum"):
             if kind not in (None, "string"):
-                self.refuse(node.child("enum"), "only string enums are supported")
+                self.refuse(
+                    node.child("enum"),
+                    "only string enums are supported",
+                    "give the schema type: string and quote the values",
+                )
                 return ir.TypeRef("any")
             name = self.name_or_problem(node, class_name, hint, _CLASS_RESERVED)
             return ir.TypeRef("any") if name is None else self.enum_type(node, name, hint)
@@ -223,7 +231,11 @@ class SchemaBuilder(BuilderBase):
             if wire not in known and properties.has(wire):
                 continue  # reported above (bad name)
             if wire not in known:
-                self.refuse(required.child(index), f"required field {wire!r} is not a property")
+                self.refuse(
+                    required.child(index),
+                    f"required field {wire!r} is not a property",
+                    f"add {wire!r} to properties or remove it from required",
+                )
         validator = f"validate_{snake_case(name)}"
         if declare:
             self.claim(self.validators, validator, node, name)
@@ -261,13 +273,22 @@ class SchemaBuilder(BuilderBase):
                 return ()
             unknown = [n for n in at.raw if n not in known]
             if unknown:
-                self.refuse(at, f"{', '.join(map(repr, unknown))} not among the properties")
+                self.refuse(
+                    at,
+                    f"{', '.join(map(repr, unknown))} not among the properties",
+                    "name only properties of this schema (or add them to properties)",
+                )
             return tuple(at.raw)
 
         if node.has("not"):
             rule = node.child("not")
             if [key for key, _ in rule.items()] != ["required"]:
-                self.refuse(rule, "only 'not: {required: [...]}' is supported")
+                self.refuse(
+                    rule,
+                    "only 'not: {required: [...]}' is supported",
+                    "write not: {required: [a, b]} (fields that must not all be present), or "
+                    "state the rule in the description",
+                )
             else:
                 group = names(rule.child("required"))
                 if group:
@@ -278,7 +299,11 @@ class SchemaBuilder(BuilderBase):
                 self.problem(dependent_node, "'dependentRequired' must be a mapping")
             for trigger, needed in dependent_node.items():
                 if trigger not in known:
-                    self.refuse(needed, f"{trigger!r} is not among the properties")
+                    self.refuse(
+                        needed,
+                        f"{trigger!r} is not among the properties",
+                        f"add {trigger!r} to properties or key the rule by one of them",
+                    )
                 dependent.append((trigger, names(needed)))
         counts: dict[str, int] = {}
         for key in ("minProperties", "maxProperties"):
@@ -303,7 +328,9 @@ class SchemaBuilder(BuilderBase):
         descriptions = node.child("x-enum-descriptions")
         values = node.child("enum")
         if not isinstance(values.raw, list) or not values.raw:
-            self.refuse(values, "'enum' must be a non-empty list")
+            self.refuse(
+                values, "'enum' must be a non-empty list", "list the values, e.g. enum: [A, B]"
+            )
         for item in values.elements():
             if not isinstance(item.raw, str):
                 self.problem(item, "enum values must be strings")
