@@ -8,11 +8,10 @@ generated here; HTTP goes to a real server on loopback.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, overload
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import rt
 from .server import SignedServer
+
+if TYPE_CHECKING:  # annotations only (Python 3.10 has no typing.Unpack)
+    import httpx
+    from typing_extensions import Unpack
 
 RUNTIME_SOURCE = Path(__file__).resolve().parents[3] / "templates" / "runtime"
 MERCHANT_ID = "1900000001"
@@ -49,6 +52,80 @@ def runtime_is_current() -> None:
             f"templates/runtime (differs: {', '.join(stale)}): run `make golden`",
             pytrace=False,
         )
+
+
+# ------------------------------------------------------------------ what the fixtures give
+
+
+class _Overrides(TypedDict, total=False):
+    """Constructor arguments of the clients (``ClientBase.__init__``), all optional here: the
+    fixtures fill in the rest. Typed, so mypy checks every override a test passes."""
+
+    mchid: str | None
+    brand_id: str | None
+    serial_no: str
+    private_key: rt.keys.KeyInput
+    wechatpay_public_key_id: str | None
+    wechatpay_public_key: rt.keys.KeyInput | None
+    base_url: str
+    backup_base_url: str | None
+    timeout: float
+    max_retries: int
+    max_clock_skew: int
+    wechatpay_public_keys: Mapping[str, rt.keys.KeyInput] | None
+    max_response_bytes: int
+    api_v3_key: str | bytes | None
+    max_notification_bytes: int
+    platform_certificates: bool | None
+
+
+class SyncOverrides(_Overrides, total=False):
+    http_client: httpx.Client | None
+
+
+class AsyncOverrides(_Overrides, total=False):
+    http_client: httpx.AsyncClient | None
+
+
+class MakeClient(Protocol):
+    """``make_client(**overrides)``: a sync client pointed at ``server`` (closed at teardown)."""
+
+    def __call__(self, **overrides: Unpack[SyncOverrides]) -> rt.client.SyncAPIClient: ...
+
+
+class MakeAsyncClient(Protocol):
+    """``make_async_client(**overrides)``: the same, async."""
+
+    def __call__(self, **overrides: Unpack[AsyncOverrides]) -> rt.client.AsyncAPIClient: ...
+
+
+class MakeOfflineClient(Protocol):
+    """``make(cls=None, **overrides)``: a client that never sends anything (for callbacks)."""
+
+    @overload
+    def __call__(
+        self, cls: type[rt.client.SyncAPIClient] | None = None, **overrides: Unpack[SyncOverrides]
+    ) -> rt.client.SyncAPIClient: ...
+
+    @overload
+    def __call__(
+        self, cls: type[rt.client.AsyncAPIClient], **overrides: Unpack[AsyncOverrides]
+    ) -> rt.client.AsyncAPIClient: ...
+
+
+@dataclass(frozen=True)
+class LoadedKeys:
+    private: rt.keys.PrivateKey
+    public: rt.keys.PublicKey
+
+
+@dataclass(frozen=True)
+class Ops:
+    """Operations shaped like the documented ones."""
+
+    modify_budget: rt.client.Operation
+    submit: rt.client.Operation
+    merchant_submit: rt.client.Operation
 
 
 @dataclass(frozen=True)
@@ -123,16 +200,16 @@ def backup_server(merchant_key: KeyPair, wechatpay_key: KeyPair) -> Iterator[Sig
 
 
 @pytest.fixture(scope="session")
-def loaded_keys(merchant_key: KeyPair, wechatpay_key: KeyPair) -> SimpleNamespace:
+def loaded_keys(merchant_key: KeyPair, wechatpay_key: KeyPair) -> LoadedKeys:
     """The keys parsed once (parsing and checking an RSA private key takes ~40 ms)."""
-    return SimpleNamespace(
+    return LoadedKeys(
         private=rt.keys.load_private_key(merchant_key.private_pem),
         public=rt.keys.load_public_key(wechatpay_key.public_pem),
     )
 
 
 @pytest.fixture
-def client_kwargs(loaded_keys: SimpleNamespace, server: SignedServer) -> dict[str, Any]:
+def client_kwargs(loaded_keys: LoadedKeys, server: SignedServer) -> dict[str, Any]:
     """Constructor arguments of a merchant client pointed at ``server`` with no backup."""
     return {
         "mchid": MERCHANT_ID,
@@ -147,18 +224,21 @@ def client_kwargs(loaded_keys: SimpleNamespace, server: SignedServer) -> dict[st
 
 
 @pytest.fixture
-def fast_policy() -> Any:
+def fast_policy() -> rt.retries.RetryPolicy:
     """Backoff in milliseconds, so retry tests stay quick."""
     return rt.retries.RetryPolicy(base_delay=0.001, max_delay=0.004, max_retry_after=2.0)
 
 
 @pytest.fixture
-def make_client(client_kwargs: dict[str, Any], fast_policy: Any) -> Iterator[Any]:
+def make_client(
+    client_kwargs: dict[str, Any], fast_policy: rt.retries.RetryPolicy
+) -> Iterator[MakeClient]:
     """Factory of sync clients (closed at teardown) with fast backoff."""
-    made: list[Any] = []
+    made: list[rt.client.SyncAPIClient] = []
 
-    def make(**overrides: Any) -> Any:
-        client = rt.client.SyncAPIClient(**{**client_kwargs, **overrides})
+    def make(**overrides: Unpack[SyncOverrides]) -> rt.client.SyncAPIClient:
+        kwargs: dict[str, Any] = {**client_kwargs, **overrides}
+        client = rt.client.SyncAPIClient(**kwargs)
         client._retry_policy = fast_policy
         made.append(client)
         return client
@@ -169,11 +249,14 @@ def make_client(client_kwargs: dict[str, Any], fast_policy: Any) -> Iterator[Any
 
 
 @pytest.fixture
-async def make_async_client(client_kwargs: dict[str, Any], fast_policy: Any) -> Any:
-    made: list[Any] = []
+async def make_async_client(
+    client_kwargs: dict[str, Any], fast_policy: rt.retries.RetryPolicy
+) -> AsyncIterator[MakeAsyncClient]:
+    made: list[rt.client.AsyncAPIClient] = []
 
-    def make(**overrides: Any) -> Any:
-        client = rt.client.AsyncAPIClient(**{**client_kwargs, **overrides})
+    def make(**overrides: Unpack[AsyncOverrides]) -> rt.client.AsyncAPIClient:
+        kwargs: dict[str, Any] = {**client_kwargs, **overrides}
+        client = rt.client.AsyncAPIClient(**kwargs)
         client._retry_policy = fast_policy
         made.append(client)
         return client
@@ -184,10 +267,10 @@ async def make_async_client(client_kwargs: dict[str, Any], fast_policy: Any) -> 
 
 
 @pytest.fixture
-def ops() -> SimpleNamespace:
-    """Operations shaped like the four documented ones."""
+def ops() -> Ops:
+    """Operations shaped like the documented ones."""
     op = rt.client.Operation
-    return SimpleNamespace(
+    return Ops(
         modify_budget=op(
             operation_id="modify_budget",
             method="PATCH",

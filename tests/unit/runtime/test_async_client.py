@@ -8,28 +8,27 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from types import SimpleNamespace
+from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
 import pytest
 
 from . import rt
-from .conftest import BRAND_ID, KeyPair, closed_port
+from .conftest import BRAND_ID, KeyPair, MakeAsyncClient, Ops, closed_port
 from .server import Reply, SignedServer
 
 BODY = {"target_max_coupons": 3000, "modify_budget_request_no": "预算-1002"}
 
 
-async def modify_budget(client: Any, ops: SimpleNamespace, **kwargs: Any) -> Any:
+async def modify_budget(client: rt.client.AsyncAPIClient, ops: Ops, **kwargs: Any) -> Any:
     return await client._request(
         ops.modify_budget, path_params={"stock_id": "9856888"}, body=BODY, **kwargs
     )
 
 
 async def test_call_is_signed_verified_and_parsed(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body='{"state":"已更新"}'.encode()))
     response = await modify_budget(make_async_client(), ops)
@@ -40,7 +39,7 @@ async def test_call_is_signed_verified_and_parsed(
 
 
 async def test_brand_204(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=204, body=b""))
     client = make_async_client(mchid=None, brand_id=BRAND_ID)
@@ -53,8 +52,8 @@ async def test_brand_204(
     "failure", [Reply(status=503), Reply(status=429), Reply(drop=True)], ids=["503", "429", "drop"]
 )
 async def test_retries_sign_afresh_with_identical_bodies(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
     failure: Reply,
 ) -> None:
@@ -68,8 +67,8 @@ async def test_retries_sign_afresh_with_identical_bodies(
 
 
 async def test_retries_stop_and_4xx_is_not_retried(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     server.script(Reply(status=500), Reply(status=500))
@@ -85,7 +84,7 @@ async def test_retries_stop_and_4xx_is_not_retried(
 
 
 async def test_retry_after_is_honoured(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=503, headers={"Retry-After": "1"}), Reply())
     started = time.monotonic()
@@ -94,7 +93,7 @@ async def test_retry_after_is_honoured(
 
 
 async def test_failover_after_connection_refused(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, backup_server: SignedServer
 ) -> None:
     client = make_async_client(
         base_url=f"http://127.0.0.1:{closed_port()}", backup_base_url=backup_server.base_url
@@ -104,7 +103,7 @@ async def test_failover_after_connection_refused(
 
 
 async def test_failover_is_not_a_retry(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, backup_server: SignedServer
 ) -> None:
     client = make_async_client(
         base_url=f"http://127.0.0.1:{closed_port()}",
@@ -116,8 +115,8 @@ async def test_failover_is_not_a_retry(
 
 
 async def test_failover_after_timeout_before_response(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     backup_server: SignedServer,
     silent_port: int,
 ) -> None:
@@ -131,8 +130,8 @@ async def test_failover_after_timeout_before_response(
 
 
 async def test_no_failover_on_503(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
     backup_server: SignedServer,
 ) -> None:
@@ -146,8 +145,8 @@ async def test_no_failover_on_503(
 
 @pytest.mark.parametrize("status", [200, 204])
 async def test_unverifiable_response_raises(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
     status: int,
 ) -> None:
@@ -159,8 +158,8 @@ async def test_unverifiable_response_raises(
 
 
 async def test_oversized_response_is_refused(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     server.script(Reply(stream_bytes=1 << 30))
@@ -172,8 +171,8 @@ async def test_oversized_response_is_refused(
 
 
 async def test_trickling_body_is_cut_off(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     server.script(Reply(body=b'{"ok":true}' * 20, trickle=0.05))
@@ -219,8 +218,8 @@ def trickling_headers_port() -> Iterator[int]:
 
 
 async def test_trickling_headers_are_cut_off_by_the_deadline(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     trickling_headers_port: int,
 ) -> None:
     client = make_async_client(
@@ -233,7 +232,7 @@ async def test_trickling_headers_are_cut_off_by_the_deadline(
 
 
 async def test_concurrent_calls_share_the_client(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, server: SignedServer
 ) -> None:
     client = make_async_client()
     results = await asyncio.gather(*(modify_budget(client, ops) for _ in range(16)))
@@ -243,8 +242,8 @@ async def test_concurrent_calls_share_the_client(
 
 
 async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     client = make_async_client()
@@ -272,7 +271,7 @@ async def test_calls_in_flight_sign_in_worker_threads_a_lone_call_on_the_loop(
 
 
 async def test_waiting_does_not_block_the_event_loop(
-    make_async_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_async_client: MakeAsyncClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=503), Reply(delay=0.3))
     ticks = 0
@@ -295,8 +294,8 @@ async def test_waiting_does_not_block_the_event_loop(
 
 
 async def test_scheme_mismatch_and_closed_client(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     client = make_async_client()
@@ -310,8 +309,8 @@ async def test_scheme_mismatch_and_closed_client(
 
 
 async def test_user_async_http_client_is_kept_open(
-    make_async_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_async_client: MakeAsyncClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     async with httpx.AsyncClient(follow_redirects=True) as user_client:

@@ -17,8 +17,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 import certifi
 import httpx
@@ -236,8 +237,14 @@ def action(
     )
 
 
+class Scripted(Protocol):
+    """``scripted(*script, tls=None)``: a server answering with the script (closed at teardown)."""
+
+    def __call__(self, *script: Any, tls: ssl.SSLContext | None = None) -> ScriptedServer: ...
+
+
 @pytest.fixture
-def scripted() -> Iterator[Any]:
+def scripted() -> Iterator[Scripted]:
     made: list[ScriptedServer] = []
 
     def make(*script: Any, tls: ssl.SSLContext | None = None) -> ScriptedServer:
@@ -253,7 +260,7 @@ def scripted() -> Iterator[Any]:
 # ------------------------------------------------------------------------------- sync pool
 
 
-def test_sync_keep_alive_and_the_wire_format(scripted: Any) -> None:
+def test_sync_keep_alive_and_the_wire_format(scripted: Scripted) -> None:
     server = scripted(OK, OK, OK)
     pool = rt.sync_pool.SyncPool()
     for _ in range(3):
@@ -267,7 +274,7 @@ def test_sync_keep_alive_and_the_wire_format(scripted: Any) -> None:
     assert pool.is_closed
 
 
-def test_sync_stale_connection_is_replaced(scripted: Any) -> None:
+def test_sync_stale_connection_is_replaced(scripted: Scripted) -> None:
     server = scripted(OK, "close", OK)  # answers, then closes on reading the next request
     pool = rt.sync_pool.SyncPool()
     assert ok(pool.send(action(server.endpoint()))).status_code == 200
@@ -280,7 +287,7 @@ def test_sync_stale_connection_is_replaced(scripted: Any) -> None:
     assert pool.connections_opened == 2
 
 
-def test_sync_idle_connection_closed_by_the_server_is_not_reused(scripted: Any) -> None:
+def test_sync_idle_connection_closed_by_the_server_is_not_reused(scripted: Scripted) -> None:
     server = scripted(("then-close", OK), OK)
     pool = rt.sync_pool.SyncPool()
     assert ok(pool.send(action(server.endpoint()))).status_code == 200
@@ -301,7 +308,7 @@ def test_sync_failures_are_httpx_errors(silent_port: int) -> None:
     assert isinstance(failure.error, httpx.ReadTimeout) and failure.timed_out
 
 
-def test_sync_chunked_and_interim_over_the_wire(scripted: Any) -> None:
+def test_sync_chunked_and_interim_over_the_wire(scripted: Scripted) -> None:
     chunked = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     chunked += b"2\r\n{}\r\n0\r\n\r\n"
     server = scripted(chunked, OK)
@@ -314,8 +321,14 @@ def test_sync_chunked_and_interim_over_the_wire(scripted: Any) -> None:
 # ---------------------------------------------------------------------------------------- TLS
 
 
+@dataclass(frozen=True)
+class TlsCertificate:
+    cert_file: Path
+    server_context: ssl.SSLContext
+
+
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> TlsCertificate:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -349,18 +362,18 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     )
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert_file, key_file)
-    return SimpleNamespace(cert_file=cert_file, server_context=server_context)
+    return TlsCertificate(cert_file=cert_file, server_context=server_context)
 
 
 @pytest.fixture
-def trusted(certificate: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def trusted(certificate: TlsCertificate, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The default TLS context trusts the test certificate (through SSL_CERT_FILE)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate.cert_file))
     yield
 
 
 def test_https_verifies_the_server(
-    scripted: Any, certificate: SimpleNamespace, trusted: None
+    scripted: Scripted, certificate: TlsCertificate, trusted: None
 ) -> None:
     server = scripted(OK, OK, tls=certificate.server_context)
     pool = rt.sync_pool.SyncPool()
@@ -378,7 +391,7 @@ def test_https_verifies_the_server(
 
 
 async def test_async_https_verifies_the_server(
-    scripted: Any, certificate: SimpleNamespace, trusted: None
+    scripted: Scripted, certificate: TlsCertificate, trusted: None
 ) -> None:
     server = scripted(OK, OK, tls=certificate.server_context)
     pool = rt.async_pool.AsyncPool()
@@ -393,7 +406,7 @@ async def test_async_https_verifies_the_server(
 # -------------------------------------------------------------------------------- async pool
 
 
-async def test_async_connection_limit_queues_calls(scripted: Any) -> None:
+async def test_async_connection_limit_queues_calls(scripted: Scripted) -> None:
     server = scripted(*[OK] * 6)
     pool = rt.async_pool.AsyncPool(max_connections=2)
     results = await asyncio.gather(*(pool.send(action(server.endpoint())) for _ in range(6)))
@@ -414,7 +427,7 @@ async def test_async_pool_wait_times_out(silent_port: int) -> None:
     assert state.active == 0 and not state.waiters
 
 
-async def test_async_failures_are_httpx_errors(scripted: Any) -> None:
+async def test_async_failures_are_httpx_errors(scripted: Scripted) -> None:
     pool = rt.async_pool.AsyncPool()
     refused = rt.transport.Endpoint(f"http://127.0.0.1:{closed_port()}", "")
     failure = failed(await pool.send(action(refused)))
@@ -424,7 +437,7 @@ async def test_async_failures_are_httpx_errors(scripted: Any) -> None:
     assert isinstance(failure.error, httpx.RemoteProtocolError) and failure.before_response
 
 
-def test_a_pool_serves_one_event_loop_after_another(scripted: Any) -> None:
+def test_a_pool_serves_one_event_loop_after_another(scripted: Scripted) -> None:
     server = scripted(OK, OK)
     pool = rt.async_pool.AsyncPool()
     for _ in range(2):

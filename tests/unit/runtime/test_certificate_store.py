@@ -60,11 +60,11 @@ SERIAL_B = 0x1157F09EFDC096DE15EBE81A47057A7232F1B8E2
 
 
 @pytest.fixture
-def key() -> Any:
+def key() -> rt.aead.ApiV3Key:
     return rt.aead.load_api_v3_key(API_V3_KEY)
 
 
-def test_a_download_parses_to_keys_by_serial(key: Any) -> None:
+def test_a_download_parses_to_keys_by_serial(key: rt.aead.ApiV3Key) -> None:
     a, b = f"{SERIAL_A:040X}", f"{SERIAL_B:040X}"
     found = rt.certificates.parse_certificates(
         body(entry(a, certificate(SERIAL_A)), entry(b.lower(), certificate(SERIAL_B, days=30))),
@@ -75,7 +75,7 @@ def test_a_download_parses_to_keys_by_serial(key: Any) -> None:
     assert found[b].not_after == (NOW + dt.timedelta(days=30)).timestamp()
 
 
-def test_expired_certificates_are_dropped(key: Any) -> None:
+def test_expired_certificates_are_dropped(key: rt.aead.ApiV3Key) -> None:
     a, b = f"{SERIAL_A:040X}", f"{SERIAL_B:040X}"
     old = certificate(SERIAL_B, days=1, start=NOW - dt.timedelta(days=10))
     found = rt.certificates.parse_certificates(
@@ -98,7 +98,7 @@ def test_expired_certificates_are_dropped(key: Any) -> None:
     ],
 )
 def test_a_bad_download_is_a_platform_certificate_error(
-    key: Any, payload: bytes, message: str
+    key: rt.aead.ApiV3Key, payload: bytes, message: str
 ) -> None:
     with pytest.raises(rt.errors.PlatformCertificateError, match=message) as info:
         rt.certificates.parse_certificates(payload, key, now=NOW.timestamp(), request_id="R-9")

@@ -8,15 +8,23 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
 from . import rt
-from .conftest import BRAND_ID, MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair, closed_port
+from .conftest import (
+    BRAND_ID,
+    MERCHANT_ID,
+    SERIAL_NO,
+    WECHATPAY_KEY_ID,
+    KeyPair,
+    MakeClient,
+    Ops,
+    SyncOverrides,
+    closed_port,
+)
 from .server import Reply, SignedServer
 
 BODY = {
@@ -27,7 +35,7 @@ BODY = {
 
 
 def modify_budget(
-    client: Any, ops: SimpleNamespace, stock_id: str = "9856888", **kwargs: Any
+    client: rt.client.SyncAPIClient, ops: Ops, stock_id: str = "9856888", **kwargs: Any
 ) -> Any:
     return client._request(
         ops.modify_budget, path_params={"stock_id": stock_id}, body=BODY, **kwargs
@@ -38,7 +46,7 @@ def modify_budget(
 
 
 def test_merchant_call_sends_signed_exact_bytes(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body='{"stock_id":"a b/券","state":"已更新"}'.encode()))
     client = make_client()
@@ -66,23 +74,24 @@ def test_merchant_call_sends_signed_exact_bytes(
 
 
 def test_keys_given_as_pem_text_and_paths(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     merchant_key: KeyPair,
     wechatpay_key: KeyPair,
 ) -> None:
-    for private, public in [
+    pairs: list[tuple[rt.keys.KeyInput, rt.keys.KeyInput]] = [
         (merchant_key.private_pem, wechatpay_key.public_pem),
         (merchant_key.private_path, str(wechatpay_key.public_path)),
-    ]:
+    ]
+    for private, public in pairs:
         modify_budget(make_client(private_key=private, wechatpay_public_key=public), ops)
     assert len(server.requests) == 2
     assert all(r.signature_valid for r in server.requests)
 
 
 def test_brand_call_without_body_and_a_verified_204(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=204, body=b""))
     client = make_client(mchid=None, brand_id=BRAND_ID)
@@ -109,10 +118,10 @@ def test_brand_call_without_body_and_a_verified_204(
     ],
 )
 def test_scheme_mismatch_is_refused_before_sending(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
-    credentials: dict[str, str | None],
+    credentials: SyncOverrides,
     op_name: str,
     words: str,
 ) -> None:
@@ -154,7 +163,7 @@ def test_bad_configuration_is_a_clear_error(
 
 
 def test_extra_headers_are_sent_and_checked(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     client = make_client()
     modify_budget(client, ops, extra_headers={"X-Trace-Id": "abc", "accept": "application/json"})
@@ -169,7 +178,7 @@ def test_extra_headers_are_sent_and_checked(
 
 
 def test_a_body_for_a_bodiless_operation_is_refused(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     client = make_client()
     with pytest.raises(rt.errors.RequestValidationError, match="takes no request body"):
@@ -193,7 +202,7 @@ def test_a_body_for_a_bodiless_operation_is_refused(
     ids=["429", "500", "502", "503", "504", "dropped-connection"],
 )
 def test_retries_sign_afresh_with_identical_bodies(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer, failure: Reply
+    make_client: MakeClient, ops: Ops, server: SignedServer, failure: Reply
 ) -> None:
     server.script(failure, failure, Reply(body=b'{"done":true}'))
     response = modify_budget(make_client(), ops)
@@ -208,7 +217,7 @@ def test_retries_sign_afresh_with_identical_bodies(
 
 
 def test_retries_stop_at_max_retries(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(
         *[Reply(status=503, body=b'{"code":"SERVICE_UNAVAILABLE","message":"busy"}')] * 10
@@ -241,8 +250,8 @@ def test_retries_stop_at_max_retries(
     ],
 )
 def test_other_4xx_are_not_retried(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     status: int,
     name: str,
@@ -255,9 +264,7 @@ def test_other_4xx_are_not_retried(
     assert len(server.requests) == 1
 
 
-def test_retry_after_is_honoured(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
-) -> None:
+def test_retry_after_is_honoured(make_client: MakeClient, ops: Ops, server: SignedServer) -> None:
     server.script(Reply(status=429, headers={"Retry-After": "1"}), Reply())
     started = time.monotonic()
     modify_budget(make_client(), ops)
@@ -265,9 +272,7 @@ def test_retry_after_is_honoured(
     assert len(server.requests) == 2
 
 
-def test_retry_after_is_capped(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
-) -> None:
+def test_retry_after_is_capped(make_client: MakeClient, ops: Ops, server: SignedServer) -> None:
     client = make_client()
     client._retry_policy = rt.retries.RetryPolicy(base_delay=0.001, max_retry_after=0.2)
     server.script(Reply(status=503, headers={"Retry-After": "3600"}), Reply())
@@ -280,7 +285,7 @@ def test_retry_after_is_capped(
 
 
 def test_failover_after_connection_refused(
-    make_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+    make_client: MakeClient, ops: Ops, backup_server: SignedServer
 ) -> None:
     client = make_client(
         base_url=f"http://127.0.0.1:{closed_port()}", backup_base_url=backup_server.base_url
@@ -292,8 +297,8 @@ def test_failover_after_connection_refused(
 
 
 def test_failover_is_immediate_and_logged(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     backup_server: SignedServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -316,7 +321,7 @@ def test_failover_is_immediate_and_logged(
 
 
 def test_remaining_attempts_stay_on_the_backup(
-    make_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+    make_client: MakeClient, ops: Ops, backup_server: SignedServer
 ) -> None:
     backup_server.script(Reply(status=503), Reply())
     client = make_client(
@@ -327,7 +332,7 @@ def test_remaining_attempts_stay_on_the_backup(
 
 
 def test_failover_is_not_a_retry(
-    make_client: Callable[..., Any], ops: SimpleNamespace, backup_server: SignedServer
+    make_client: MakeClient, ops: Ops, backup_server: SignedServer
 ) -> None:
     # max_retries=0 means no retries; the primary never got the request, so the backup still
     # gets its one try.
@@ -341,8 +346,8 @@ def test_failover_is_not_a_retry(
 
 
 def test_with_no_retries_a_failing_backup_is_tried_once(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     backup_server: SignedServer,
 ) -> None:
     backup_server.script(Reply(status=503), Reply(status=503))
@@ -357,8 +362,8 @@ def test_with_no_retries_a_failing_backup_is_tried_once(
 
 
 def test_with_no_retries_a_request_that_may_have_arrived_is_not_sent_again(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     backup_server: SignedServer,
     silent_port: int,
 ) -> None:
@@ -376,8 +381,8 @@ def test_with_no_retries_a_request_that_may_have_arrived_is_not_sent_again(
 
 
 def test_failover_after_a_timeout_before_any_response(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     backup_server: SignedServer,
     silent_port: int,
 ) -> None:
@@ -391,8 +396,8 @@ def test_failover_after_a_timeout_before_any_response(
 
 
 def test_no_failover_on_an_http_status(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     backup_server: SignedServer,
 ) -> None:
@@ -405,7 +410,7 @@ def test_no_failover_on_an_http_status(
 
 
 def test_without_backup_connection_errors_are_retried_then_raised(
-    make_client: Callable[..., Any], ops: SimpleNamespace
+    make_client: MakeClient, ops: Ops
 ) -> None:
     port = closed_port()
     client = make_client(base_url=f"http://127.0.0.1:{port}", backup_base_url=None)
@@ -417,7 +422,7 @@ def test_without_backup_connection_errors_are_retried_then_raised(
 
 
 def test_timeout_is_reported_as_api_timeout_error(
-    make_client: Callable[..., Any], ops: SimpleNamespace, silent_port: int
+    make_client: MakeClient, ops: Ops, silent_port: int
 ) -> None:
     client = make_client(base_url=f"http://127.0.0.1:{silent_port}", max_retries=0)
     started = time.monotonic()
@@ -460,8 +465,8 @@ def test_timeout_is_reported_as_api_timeout_error(
     ],
 )
 def test_unverifiable_2xx_raises_and_is_not_retried(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     reply: Reply,
     status: int,
@@ -489,8 +494,8 @@ def test_unverifiable_2xx_raises_and_is_not_retried(
 
 
 def test_extra_public_keys_by_serial(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     other_key: KeyPair,
     wechatpay_key: KeyPair,
@@ -506,7 +511,7 @@ def test_extra_public_keys_by_serial(
 
 
 def test_signed_non_json_body_fails_on_json(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body=b"<html>not json</html>"))
     response = modify_budget(make_client(), ops)
@@ -518,7 +523,7 @@ def test_signed_non_json_body_fails_on_json(
 
 
 def test_signed_deeply_nested_json_fails_cleanly(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body=b"[" * 200_000 + b"]" * 200_000))
     response = modify_budget(make_client(), ops)
@@ -527,7 +532,7 @@ def test_signed_deeply_nested_json_fails_cleanly(
 
 
 def test_oversized_2xx_is_refused_without_reading_it_all(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(stream_bytes=1 << 30))  # 1 GiB, no Content-Length
     client = make_client(max_response_bytes=1 << 20, max_retries=0)
@@ -542,7 +547,7 @@ def test_oversized_2xx_is_refused_without_reading_it_all(
 
 
 def test_declared_oversized_2xx_is_refused_before_reading(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"ok":true}', content_length=50 << 20))
     client = make_client(max_response_bytes=1 << 20, max_retries=0)
@@ -552,12 +557,12 @@ def test_declared_oversized_2xx_is_refused_before_reading(
     assert time.monotonic() - started < 2  # did not wait for 50 MiB that never come
 
 
-def test_default_response_limit_is_ten_mebibytes(make_client: Callable[..., Any]) -> None:
+def test_default_response_limit_is_ten_mebibytes(make_client: MakeClient) -> None:
     assert make_client().max_response_bytes == 10 * 1024 * 1024
 
 
 def test_oversized_error_body_is_truncated_not_fatal(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=500, sign=False, stream_bytes=64 << 20))
     client = make_client(max_response_bytes=1 << 16, max_retries=0)
@@ -568,7 +573,7 @@ def test_oversized_error_body_is_truncated_not_fatal(
 
 
 def test_trickling_server_is_cut_off_by_the_timeout(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"ok":true}' * 20, trickle=0.05))  # each byte well within 0.5 s
     client = make_client(timeout=0.5, max_retries=0)
@@ -579,7 +584,7 @@ def test_trickling_server_is_cut_off_by_the_timeout(
 
 
 def test_redirects_are_never_followed(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(Reply(status=302, sign=False, body=b"", headers={"Location": "/v3/elsewhere"}))
     with httpx.Client(follow_redirects=True) as user_client:
@@ -591,7 +596,7 @@ def test_redirects_are_never_followed(
 
 
 def test_user_http_client_is_not_closed_but_own_one_is(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     with httpx.Client() as user_client:
         with make_client(http_client=user_client) as client:
@@ -605,17 +610,19 @@ def test_user_http_client_is_not_closed_but_own_one_is(
 
 
 def test_keep_alive_reuses_the_connection(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     client = make_client()
     for _ in range(5):
         modify_budget(client, ops)
     assert len(server.requests) == 5
-    assert client._http.connections_opened == 1
+    pool = client._http
+    assert isinstance(pool, rt.sync_pool.SyncPool)
+    assert pool.connections_opened == 1
 
 
 def test_client_repr_shows_no_secrets(
-    make_client: Callable[..., Any], merchant_key: KeyPair, server: SignedServer
+    make_client: MakeClient, merchant_key: KeyPair, server: SignedServer
 ) -> None:
     client = make_client()
     text = repr(client)
@@ -627,7 +634,7 @@ def test_client_repr_shows_no_secrets(
 
 
 def test_user_http_client_defaults_are_kept(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     with httpx.Client(headers={"X-Gateway-Token": "t-1", "Accept": "*/*"}) as user_client:
         modify_budget(make_client(http_client=user_client), ops)

@@ -8,14 +8,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from . import rt
-from .conftest import WECHATPAY_KEY_ID, KeyPair
+from .conftest import WECHATPAY_KEY_ID, KeyPair, MakeClient, Ops
 from .server import Reply, SignedServer
 
 BODY = {"modify_budget_request_no": "SECRET-BODY-MARKER-42", "target_max_coupons": 1}
@@ -36,8 +33,8 @@ def _everything_logged(records: list[logging.LogRecord]) -> str:
 
 
 def test_debug_logs_carry_facts_but_no_secrets(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     merchant_key: KeyPair,
     caplog: pytest.LogCaptureFixture,
@@ -77,8 +74,8 @@ def test_debug_logs_carry_facts_but_no_secrets(
 
 
 def test_errors_logged_with_exc_info_show_no_secrets(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     merchant_key: KeyPair,
     caplog: pytest.LogCaptureFixture,
@@ -110,7 +107,7 @@ def test_errors_logged_with_exc_info_show_no_secrets(
     assert "SECRET-BODY-MARKER-42" not in text
 
 
-def test_reprs_show_no_key_material(make_client: Callable[..., Any], merchant_key: KeyPair) -> None:
+def test_reprs_show_no_key_material(make_client: MakeClient, merchant_key: KeyPair) -> None:
     client = make_client(private_key=merchant_key.private_pem)
     async_client = rt.client.AsyncAPIClient(
         brand_id="4010000001",

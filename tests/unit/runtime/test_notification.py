@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -23,7 +22,14 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import rt
-from .conftest import MERCHANT_ID, SERIAL_NO, WECHATPAY_KEY_ID, KeyPair
+from .conftest import (
+    MERCHANT_ID,
+    SERIAL_NO,
+    WECHATPAY_KEY_ID,
+    KeyPair,
+    LoadedKeys,
+    MakeOfflineClient,
+)
 
 API_V3_KEY = "0123456789abcdefABCDEF0123456789"  # 32 ASCII characters, like the platform's
 EVENT = "COUPON.SEND"
@@ -75,11 +81,11 @@ def signed(
 
 
 @pytest.fixture
-def make(loaded_keys: SimpleNamespace) -> Callable[..., Any]:
+def make(loaded_keys: LoadedKeys) -> MakeOfflineClient:
     """Clients that never send anything (parse_notification does no I/O)."""
 
-    def make(cls: Any = None, **overrides: Any) -> Any:
-        kwargs = {
+    def make(cls: type[Any] | None = None, **overrides: Any) -> Any:
+        kwargs: dict[str, Any] = {
             "mchid": MERCHANT_ID,
             "serial_no": SERIAL_NO,
             "private_key": loaded_keys.private,
@@ -96,7 +102,7 @@ def make(loaded_keys: SimpleNamespace) -> Callable[..., Any]:
 
 
 def test_a_callback_verifies_decrypts_and_parses(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE, ensure_ascii=False).encode()))
     notification = make().parse_notification(headers=signed(wechatpay_key, body), body=body)
@@ -115,18 +121,19 @@ def test_a_callback_verifies_decrypts_and_parses(
 
 
 def test_header_names_match_case_insensitively_and_body_may_be_bytearray(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = {name.lower(): value for name, value in signed(wechatpay_key, body).items()}
-    assert make().parse_notification(headers=headers, body=bytearray(body)).resource == RESOURCE
+    as_bytearray: Any = bytearray(body)  # not what the signature says: a framework may pass it
+    assert make().parse_notification(headers=headers, body=as_bytearray).resource == RESOURCE
     # ASGI-style raw headers: bytes names and values, in any case.
-    raw = {name.upper().encode(): value.encode() for name, value in headers.items()}
+    raw: Any = {name.upper().encode(): value.encode() for name, value in headers.items()}
     assert make().parse_notification(headers=raw, body=body).resource == RESOURCE
 
 
 def test_a_header_that_is_not_text_is_a_notification_error(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers: dict[str, Any] = dict(signed(wechatpay_key, body))
@@ -134,11 +141,12 @@ def test_a_header_that_is_not_text_is_a_notification_error(
     with pytest.raises(rt.errors.NotificationError, match="header Wechatpay-Nonce must be a str"):
         make().parse_notification(headers=headers, body=body)
     with pytest.raises(rt.errors.NotificationError, match="headers must be a mapping"):
-        make().parse_notification(headers=[("Wechatpay-Nonce", NONCE)], body=body)
+        not_a_mapping: Any = [("Wechatpay-Nonce", NONCE)]  # deliberately of the wrong type
+        make().parse_notification(headers=not_a_mapping, body=body)
 
 
 async def test_the_async_client_parses_with_a_plain_method(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     client = make(rt.client.AsyncAPIClient)
     try:
@@ -150,7 +158,7 @@ async def test_the_async_client_parses_with_a_plain_method(
 
 
 def test_a_registered_event_type_gives_the_model(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     seen: list[Any] = []
 
@@ -175,7 +183,7 @@ def test_a_registered_event_type_gives_the_model(
 
 
 def test_a_resource_of_the_wrong_shape_is_a_notification_error_without_values(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     def from_dict(data: Any) -> Any:
         rt.serde.required(rt.serde.expect_object(data, ""), "missing_field", "", rt.serde.parse_str)
@@ -193,7 +201,7 @@ def test_a_resource_of_the_wrong_shape_is_a_notification_error_without_values(
 # -- verification: exactly like a response ----------------------------------------------------
 
 
-def _reason(client: Any, headers: dict[str, str], body: bytes) -> str:
+def _reason(client: rt.client.SyncAPIClient, headers: dict[str, str], body: bytes) -> str:
     with pytest.raises(rt.errors.SignatureVerificationError) as info:
         client.parse_notification(headers=headers, body=body)
     assert str(info.value).startswith("callback signature verification failed: ")
@@ -201,14 +209,14 @@ def _reason(client: Any, headers: dict[str, str], body: bytes) -> str:
     return str(info.value.reason)
 
 
-def test_a_tampered_body_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
+def test_a_tampered_body_fails(make: MakeOfflineClient, wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     tampered = body.replace(b'"summary"', b'"summary" ')
     assert "does not match the callback" in _reason(make(), headers, tampered)
 
 
-def test_a_re_serialized_body_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
+def test_a_re_serialized_body_fails(make: MakeOfflineClient, wechatpay_key: KeyPair) -> None:
     """The most common integration bug: the framework parsed the JSON and it was dumped again."""
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
@@ -217,20 +225,20 @@ def test_a_re_serialized_body_fails(make: Callable[..., Any], wechatpay_key: Key
 
 
 def test_a_parsed_body_is_refused_with_the_framework_hint(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     with pytest.raises(rt.errors.NotificationError, match="raw request body bytes"):
         make().parse_notification(headers=signed(wechatpay_key, body), body=json.loads(body))
 
 
-def test_a_stale_callback_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
+def test_a_stale_callback_fails(make: MakeOfflineClient, wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body, timestamp=int(time.time()) - 301)
     assert "stale or replayed callback" in _reason(make(), headers, body)
 
 
-def test_a_probe_signature_fails(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
+def test_a_probe_signature_fails(make: MakeOfflineClient, wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
     headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"][19:]
@@ -238,7 +246,7 @@ def test_a_probe_signature_fails(make: Callable[..., Any], wechatpay_key: KeyPai
 
 
 def test_another_key_and_an_unknown_serial_fail(
-    make: Callable[..., Any], wechatpay_key: KeyPair, other_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair, other_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     assert "does not match" in _reason(make(), signed(other_key, body), body)
@@ -250,7 +258,7 @@ def test_another_key_and_an_unknown_serial_fail(
     "missing", ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
 )
 def test_each_missing_header_fails(
-    make: Callable[..., Any], wechatpay_key: KeyPair, missing: str
+    make: MakeOfflineClient, wechatpay_key: KeyPair, missing: str
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
@@ -259,7 +267,7 @@ def test_each_missing_header_fails(
 
 
 def test_the_body_limit_comes_before_any_cryptography(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     client = make(max_notification_bytes=1024)
     big = envelope(encrypt(b'{"pad":"' + b"x" * 2000 + b'"}'))
@@ -276,7 +284,7 @@ def test_the_body_limit_comes_before_any_cryptography(
 
 
 def test_a_wrong_api_v3_key_is_a_decryption_error_without_key_or_plaintext(
-    make: Callable[..., Any], wechatpay_key: KeyPair, caplog: Any
+    make: MakeOfflineClient, wechatpay_key: KeyPair, caplog: Any
 ) -> None:
     other_key = "X" * 32
     body = envelope(encrypt(json.dumps(RESOURCE, ensure_ascii=False).encode(), key=other_key))
@@ -300,7 +308,7 @@ def test_a_wrong_api_v3_key_is_a_decryption_error_without_key_or_plaintext(
     ],
 )
 def test_a_tampered_resource_is_a_decryption_error(
-    make: Callable[..., Any],
+    make: MakeOfflineClient,
     wechatpay_key: KeyPair,
     change: dict[str, Any],
     message: str,
@@ -311,7 +319,7 @@ def test_a_tampered_resource_is_a_decryption_error(
         make().parse_notification(headers=signed(wechatpay_key, body), body=body)
 
 
-def test_empty_associated_data_decrypts(make: Callable[..., Any], wechatpay_key: KeyPair) -> None:
+def test_empty_associated_data_decrypts(make: MakeOfflineClient, wechatpay_key: KeyPair) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode(), aad=""))
     notification = make().parse_notification(headers=signed(wechatpay_key, body), body=body)
     assert notification.resource == RESOURCE
@@ -332,14 +340,14 @@ def test_empty_associated_data_decrypts(make: Callable[..., Any], wechatpay_key:
     ],
 )
 def test_a_verified_body_of_the_wrong_shape_is_a_notification_error(
-    make: Callable[..., Any], wechatpay_key: KeyPair, body: bytes, message: str
+    make: MakeOfflineClient, wechatpay_key: KeyPair, body: bytes, message: str
 ) -> None:
     with pytest.raises(rt.errors.NotificationError, match=message):
         make().parse_notification(headers=signed(wechatpay_key, body), body=body)
 
 
 def test_whitespace_around_the_envelope_and_the_resource_is_json(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = b"\r\n " + envelope(encrypt(b" \n" + json.dumps(RESOURCE).encode() + b"\n ")) + b"\n"
     notification = make().parse_notification(headers=signed(wechatpay_key, body), body=body)
@@ -347,7 +355,7 @@ def test_whitespace_around_the_envelope_and_the_resource_is_json(
 
 
 def test_a_failed_callback_names_its_request_id_whatever_the_header_case(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     headers = signed(wechatpay_key, body)
@@ -363,7 +371,7 @@ def test_a_failed_callback_names_its_request_id_whatever_the_header_case(
 
 
 def test_a_decrypted_resource_that_is_not_json(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(b"secret plain text"))
     with pytest.raises(rt.errors.NotificationError) as info:
@@ -377,7 +385,7 @@ def test_a_decrypted_resource_that_is_not_json(
 @pytest.mark.parametrize(
     "value", ["short", "x" * 31, "x" * 33, b"\x00" * 16, "é" * 32, 12345678901234567890]
 )
-def test_a_wrong_api_v3_key_fails_at_construction(make: Callable[..., Any], value: Any) -> None:
+def test_a_wrong_api_v3_key_fails_at_construction(make: MakeOfflineClient, value: Any) -> None:
     with pytest.raises(rt.errors.ConfigurationError) as info:
         make(api_v3_key=value)
     assert "api_v3_key" in str(info.value)
@@ -386,7 +394,7 @@ def test_a_wrong_api_v3_key_fails_at_construction(make: Callable[..., Any], valu
 
 
 def test_bytes_api_v3_key_works_and_is_never_shown(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     raw = os.urandom(32)
     client = make(api_v3_key=raw)
@@ -405,7 +413,7 @@ def test_bytes_api_v3_key_works_and_is_never_shown(
 
 
 def test_without_api_v3_key_parse_notification_says_what_to_configure(
-    make: Callable[..., Any], wechatpay_key: KeyPair
+    make: MakeOfflineClient, wechatpay_key: KeyPair
 ) -> None:
     body = envelope(encrypt(json.dumps(RESOURCE).encode()))
     with pytest.raises(rt.errors.NotificationError, match="api_v3_key="):

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from . import rt
-from .conftest import WECHATPAY_KEY_ID, KeyPair
+from .conftest import WECHATPAY_KEY_ID, KeyPair, MakeClient
 from .server import Reply, SignedServer
 
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
@@ -51,7 +50,7 @@ def test_query_is_encoded_in_declared_order() -> None:
 
 
 def test_signature_covers_path_and_query_as_sent(
-    make_client: Callable[..., Any], server: SignedServer
+    make_client: MakeClient, server: SignedServer
 ) -> None:
     client = make_client()
     client._request(
@@ -72,7 +71,7 @@ def test_signature_covers_path_and_query_as_sent(
 
 
 def test_upload_signs_the_meta_json_as_sent(
-    make_client: Callable[..., Any],
+    make_client: MakeClient,
     server: SignedServer,
 ) -> None:
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -167,7 +166,7 @@ SENSITIVE_OP = {
 
 
 def test_sensitive_fields_are_encrypted_and_decrypted(
-    make_client: Callable[..., Any],
+    make_client: MakeClient,
     server: SignedServer,
     wechatpay_key: KeyPair,
     merchant_key: KeyPair,
@@ -198,7 +197,7 @@ def test_sensitive_fields_are_encrypted_and_decrypted(
 
 
 def test_undecryptable_sensitive_answer_is_an_error_without_data(
-    make_client: Callable[..., Any], server: SignedServer
+    make_client: MakeClient, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"user_name":"bm90IGVuY3J5cHRlZA=="}'))
     client = make_client()
@@ -209,7 +208,7 @@ def test_undecryptable_sensitive_answer_is_an_error_without_data(
 
 
 def test_missing_encryption_key_is_a_configuration_error_before_sending(
-    make_client: Callable[..., Any], server: SignedServer
+    make_client: MakeClient, server: SignedServer
 ) -> None:
     client = make_client()
     client._encryption_key = None  # a client with no WeChat Pay public key to encrypt with
@@ -218,9 +217,7 @@ def test_missing_encryption_key_is_a_configuration_error_before_sending(
     assert server.requests == []
 
 
-def test_too_long_sensitive_value_is_refused(
-    make_client: Callable[..., Any], server: SignedServer
-) -> None:
+def test_too_long_sensitive_value_is_refused(make_client: MakeClient, server: SignedServer) -> None:
     client = make_client()
     with pytest.raises(rt.errors.RequestValidationError, match="user_name: too long"):
         client._request(op(**SENSITIVE_OP), path_params={}, body={"user_name": "x" * 300})
@@ -233,7 +230,7 @@ BILL_OP = {"path": "/v3/billdownload/file", "unsigned_statuses": frozenset({200}
 
 
 def test_unsigned_file_answer_skips_verification(
-    make_client: Callable[..., Any], server: SignedServer
+    make_client: MakeClient, server: SignedServer
 ) -> None:
     bill = gzip.compress("交易时间,金额\n2025-01-01,1.00\n".encode())
     server.script(
@@ -245,7 +242,7 @@ def test_unsigned_file_answer_skips_verification(
 
 
 def test_unsigned_marking_never_skips_a_json_answer(
-    make_client: Callable[..., Any], server: SignedServer
+    make_client: MakeClient, server: SignedServer
 ) -> None:
     server.script(Reply(body=b'{"forged":true}', sign=False))
     client = make_client()
@@ -253,9 +250,7 @@ def test_unsigned_marking_never_skips_a_json_answer(
         client._request(op(**BILL_OP), path_params={}, body=None)
 
 
-def test_unmarked_file_answer_is_verified(
-    make_client: Callable[..., Any], server: SignedServer
-) -> None:
+def test_unmarked_file_answer_is_verified(make_client: MakeClient, server: SignedServer) -> None:
     server.script(
         Reply(body=b"\x1f\x8b...", sign=False, headers={"Content-Type": "application/gzip"})
     )
@@ -264,7 +259,7 @@ def test_unmarked_file_answer_is_verified(
         client._request(op(path="/v3/billdownload/file"), path_params={}, body=None)
 
 
-def test_per_call_size_limit(make_client: Callable[..., Any], server: SignedServer) -> None:
+def test_per_call_size_limit(make_client: MakeClient, server: SignedServer) -> None:
     server.script(Reply(body=b"x" * 2048, sign=False, headers={"Content-Type": "text/csv"}))
     client = make_client(max_response_bytes=1024)
     response = client._request(op(**BILL_OP), path_params={}, body=None, max_response_bytes=4096)

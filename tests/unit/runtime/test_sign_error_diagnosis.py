@@ -5,30 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from email.utils import formatdate
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from . import rt
-from .conftest import MERCHANT_ID, SERIAL_NO, KeyPair
+from .conftest import MERCHANT_ID, SERIAL_NO, KeyPair, MakeClient, Ops
 from .server import Reply, SignedServer
 
 BODY = {"modify_budget_request_no": "请求-1", "target_max_coupons": 1}
 SIGN_ERROR = b'{"code":"SIGN_ERROR","message":"signature mismatch"}'
 
 
-def _call(client: Any, ops: SimpleNamespace) -> Any:
+def _call(client: rt.client.SyncAPIClient, ops: Ops) -> Any:
     with pytest.raises(Exception) as info:
         client._request(ops.modify_budget, path_params={"stock_id": "98 56"}, body=BODY)
     return info.value
 
 
 def test_sign_error_names_what_was_signed(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     merchant_key: KeyPair,
 ) -> None:
@@ -61,8 +59,8 @@ def test_sign_error_names_what_was_signed(
 
 @pytest.mark.parametrize(("offset", "skewed"), [(0, False), (-900, True), (600, True)])
 def test_sign_error_compares_the_timestamp_with_the_servers_clock(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
     offset: int,
     skewed: bool,
@@ -86,7 +84,7 @@ def test_sign_error_compares_the_timestamp_with_the_servers_clock(
 
 
 def test_other_401s_and_other_statuses_get_no_diagnosis(
-    make_client: Callable[..., Any], ops: SimpleNamespace, server: SignedServer
+    make_client: MakeClient, ops: Ops, server: SignedServer
 ) -> None:
     server.script(
         Reply(status=401, sign=False, body=b'{"code":"OTHER","message":"x"}'),
@@ -100,8 +98,8 @@ def test_other_401s_and_other_statuses_get_no_diagnosis(
 
 
 def test_brand_sign_error_names_the_brand(
-    make_client: Callable[..., Any],
-    ops: SimpleNamespace,
+    make_client: MakeClient,
+    ops: Ops,
     server: SignedServer,
 ) -> None:
     server.script(Reply(status=401, sign=False, body=SIGN_ERROR))

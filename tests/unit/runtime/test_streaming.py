@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from . import rt
+from .conftest import MakeAsyncClient, MakeClient
 from .server import Reply, SignedServer
 
 UNSIGNED = frozenset({200})
@@ -34,7 +34,7 @@ FILE_HEADERS = {"Content-Type": "application/octet-stream"}
 
 
 @pytest.fixture(params=["builtin", "httpx"])
-def client(request: pytest.FixtureRequest, make_client: Callable[..., Any]) -> Any:
+def client(request: pytest.FixtureRequest, make_client: MakeClient) -> rt.client.SyncAPIClient:
     if request.param == "httpx":
         return make_client(http_client=httpx.Client())
     return make_client()
@@ -44,7 +44,7 @@ def _bill_op() -> Any:
     return rt.client.Operation(**BILL_OP)
 
 
-def _download(client: Any, sink: Any, **kwargs: Any) -> Any:
+def _download(client: rt.client.SyncAPIClient, sink: Any, **kwargs: Any) -> Any:
     return client._request(_bill_op(), path_params={}, body=None, sink=sink, **kwargs)
 
 
@@ -92,7 +92,9 @@ def test_json_media_types(content_type: str | None, json: bool) -> None:
 # -- streaming to a sink --------------------------------------------------------------------------
 
 
-def test_an_unsigned_file_goes_to_the_sink_not_memory(client: Any, server: SignedServer) -> None:
+def test_an_unsigned_file_goes_to_the_sink_not_memory(
+    client: rt.client.SyncAPIClient, server: SignedServer
+) -> None:
     data = bytes(range(256)) * 4096  # 1 MiB
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
     sink = rt.body.FileSink(UNSIGNED, None)
@@ -102,7 +104,7 @@ def test_an_unsigned_file_goes_to_the_sink_not_memory(client: Any, server: Signe
 
 
 async def test_an_unsigned_file_goes_to_the_sink_async(
-    make_async_client: Callable[..., Any],
+    make_async_client: MakeAsyncClient,
     server: SignedServer,
 ) -> None:
     data = b"bill," * 50000
@@ -112,7 +114,9 @@ async def test_an_unsigned_file_goes_to_the_sink_async(
     assert response.streamed and _file_of(sink) == data
 
 
-def test_a_json_answer_is_never_streamed_and_is_verified(client: Any, server: SignedServer) -> None:
+def test_a_json_answer_is_never_streamed_and_is_verified(
+    client: rt.client.SyncAPIClient, server: SignedServer
+) -> None:
     server.script(Reply(body=b'{"forged":true}', sign=False))
     sink = rt.body.FileSink(UNSIGNED, None)
     with pytest.raises(rt.errors.SignatureVerificationError):
@@ -124,7 +128,9 @@ def test_a_json_answer_is_never_streamed_and_is_verified(client: Any, server: Si
     assert _file_of(sink) == b""
 
 
-def test_an_error_answer_is_not_streamed(client: Any, server: SignedServer) -> None:
+def test_an_error_answer_is_not_streamed(
+    client: rt.client.SyncAPIClient, server: SignedServer
+) -> None:
     server.script(
         Reply(
             status=400,
@@ -139,7 +145,9 @@ def test_an_error_answer_is_not_streamed(client: Any, server: SignedServer) -> N
     assert _file_of(sink) == b""
 
 
-def test_a_retried_attempt_starts_the_file_afresh(client: Any, server: SignedServer) -> None:
+def test_a_retried_attempt_starts_the_file_afresh(
+    client: rt.client.SyncAPIClient, server: SignedServer
+) -> None:
     data = b"0123456789" * 10000
     server.script(
         # A body cut short (the connection closes before the declared length), then the file.
@@ -152,7 +160,9 @@ def test_a_retried_attempt_starts_the_file_afresh(client: Any, server: SignedSer
     assert len(server.requests) == 2
 
 
-def test_the_sink_has_its_own_size_limit(client: Any, server: SignedServer) -> None:
+def test_the_sink_has_its_own_size_limit(
+    client: rt.client.SyncAPIClient, server: SignedServer
+) -> None:
     data = b"x" * 4096
     server.script(Reply(body=data, sign=False, headers=FILE_HEADERS))
     with pytest.raises(rt.errors.ResponseTooLargeError):
@@ -164,7 +174,7 @@ def test_the_sink_has_its_own_size_limit(client: Any, server: SignedServer) -> N
     assert _download(client, sink).streamed and _file_of(sink) == data
 
 
-def test_only_an_unsigned_operation_takes_a_sink(make_client: Callable[..., Any]) -> None:
+def test_only_an_unsigned_operation_takes_a_sink(make_client: MakeClient) -> None:
     signed = rt.client.Operation(**{**BILL_OP, "unsigned_statuses": frozenset()})
     with pytest.raises(AssertionError, match="only an unsigned file answer"):
         make_client()._request(
@@ -176,7 +186,7 @@ def test_only_an_unsigned_operation_takes_a_sink(make_client: Callable[..., Any]
 
 
 def test_streaming_call_gives_a_readable_file_and_deletes_it(
-    make_client: Callable[..., Any],
+    make_client: MakeClient,
     server: SignedServer,
     tmp_path: Path,
 ) -> None:
@@ -201,7 +211,7 @@ def test_streaming_call_gives_a_readable_file_and_deletes_it(
 
 
 def test_a_failed_streaming_call_raises_and_leaves_nothing(
-    make_client: Callable[..., Any],
+    make_client: MakeClient,
     server: SignedServer,
 ) -> None:
     server.script(Reply(status=404, body=b'{"code":"RESOURCE_NOT_EXISTS","message":"no"}'))

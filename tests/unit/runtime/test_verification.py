@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -23,8 +22,16 @@ def sign(key: KeyPair, timestamp: int, nonce: str, body: bytes) -> str:
     return base64.b64encode(key.private.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
+class SignedHeaders(Protocol):
+    """``signed_headers(body, timestamp=, key=, **extra)``: response headers signing ``body``."""
+
+    def __call__(
+        self, body: bytes, *, timestamp: int = NOW, key: KeyPair | None = None, **extra: str
+    ) -> httpx.Headers: ...
+
+
 @pytest.fixture
-def signed_headers(wechatpay_key: KeyPair) -> Callable[..., httpx.Headers]:
+def signed_headers(wechatpay_key: KeyPair) -> SignedHeaders:
     def make(
         body: bytes, *, timestamp: int = NOW, key: KeyPair | None = None, **extra: str
     ) -> httpx.Headers:
@@ -43,12 +50,14 @@ def signed_headers(wechatpay_key: KeyPair) -> Callable[..., httpx.Headers]:
 
 
 @pytest.fixture
-def verifier(wechatpay_key: KeyPair) -> Any:
+def verifier(wechatpay_key: KeyPair) -> rt.verification.ResponseVerifier:
     key = rt.keys.load_public_key(wechatpay_key.public_pem)
     return rt.verification.ResponseVerifier({WECHATPAY_KEY_ID: key}, clock=lambda: NOW + 0.9)
 
 
-def reason_of(verifier: Any, headers: httpx.Headers, body: bytes, status: int) -> str:
+def reason_of(
+    verifier: rt.verification.ResponseVerifier, headers: httpx.Headers, body: bytes, status: int
+) -> str:
     with pytest.raises(rt.errors.SignatureVerificationError) as info:
         verifier.verify(headers, body, request_id="REQ-1", status_code=status)
     error = info.value
@@ -60,7 +69,9 @@ def reason_of(verifier: Any, headers: httpx.Headers, body: bytes, status: int) -
 
 @pytest.mark.parametrize("status", [200, 204])
 def test_authentic_response_passes(
-    verifier: Any, signed_headers: Callable[..., httpx.Headers], status: int
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
+    status: int,
 ) -> None:
     body = BODIES[status]
     verifier.verify(signed_headers(body), body, request_id="REQ-1", status_code=status)
@@ -71,8 +82,8 @@ def test_authentic_response_passes(
     "missing", ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
 )
 def test_each_missing_header_fails(
-    verifier: Any,
-    signed_headers: Callable[..., httpx.Headers],
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
     status: int,
     missing: str,
 ) -> None:
@@ -85,7 +96,10 @@ def test_each_missing_header_fails(
 @pytest.mark.parametrize("status", [200, 204])
 @pytest.mark.parametrize("offset", [299, -299])
 def test_timestamp_within_299_seconds_passes(
-    verifier: Any, signed_headers: Callable[..., httpx.Headers], status: int, offset: int
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
+    status: int,
+    offset: int,
 ) -> None:
     body = BODIES[status]
     verifier.verify(signed_headers(body, timestamp=NOW + offset), body)
@@ -94,8 +108,8 @@ def test_timestamp_within_299_seconds_passes(
 @pytest.mark.parametrize("status", [200, 204])
 @pytest.mark.parametrize("offset", [300, -300, 86400])
 def test_timestamp_300_seconds_off_fails(
-    verifier: Any,
-    signed_headers: Callable[..., httpx.Headers],
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
     status: int,
     offset: int,
 ) -> None:
@@ -105,7 +119,7 @@ def test_timestamp_300_seconds_off_fails(
 
 
 def test_max_clock_skew_is_configurable(
-    wechatpay_key: KeyPair, signed_headers: Callable[..., httpx.Headers]
+    wechatpay_key: KeyPair, signed_headers: SignedHeaders
 ) -> None:
     key = rt.keys.load_public_key(wechatpay_key.public_pem)
     strict = rt.verification.ResponseVerifier(
@@ -135,8 +149,8 @@ def test_max_clock_skew_is_configurable(
     ],
 )
 def test_bad_headers_fail(
-    verifier: Any,
-    signed_headers: Callable[..., httpx.Headers],
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
     status: int,
     change: dict[str, Any],
     expected: str | None,
@@ -152,7 +166,9 @@ def test_bad_headers_fail(
 
 @pytest.mark.parametrize("status", [200, 204])
 def test_tampered_body_fails(
-    verifier: Any, signed_headers: Callable[..., httpx.Headers], status: int
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
+    status: int,
 ) -> None:
     body = BODIES[status]
     headers = signed_headers(body)
@@ -162,8 +178,8 @@ def test_tampered_body_fails(
 
 @pytest.mark.parametrize("status", [200, 204])
 def test_signature_by_another_key_fails(
-    verifier: Any,
-    signed_headers: Callable[..., httpx.Headers],
+    verifier: rt.verification.ResponseVerifier,
+    signed_headers: SignedHeaders,
     other_key: KeyPair,
     status: int,
 ) -> None:
@@ -173,7 +189,7 @@ def test_signature_by_another_key_fails(
 
 
 def test_reencoded_json_is_not_accepted(
-    verifier: Any, signed_headers: Callable[..., httpx.Headers]
+    verifier: rt.verification.ResponseVerifier, signed_headers: SignedHeaders
 ) -> None:
     """The signature covers the raw bytes; semantically equal JSON with other spacing fails."""
     body = b'{"a":1,"b":2}'
@@ -184,7 +200,7 @@ def test_reencoded_json_is_not_accepted(
 def test_a_mapping_of_serials_to_keys_is_accepted(
     wechatpay_key: KeyPair,
     other_key: KeyPair,
-    signed_headers: Callable[..., httpx.Headers],
+    signed_headers: SignedHeaders,
 ) -> None:
     platform_serial = "7132D72A03E93CDDF8C03BBD1F37EEDF7D9D9F3A"
     verifier = rt.verification.ResponseVerifier(
@@ -194,9 +210,9 @@ def test_a_mapping_of_serials_to_keys_is_accepted(
         },
         clock=lambda: NOW,
     )
-    verifier.verify(
-        signed_headers(b"{}", key=other_key, **{"Wechatpay-Serial": platform_serial}), b"{}"
-    )
+    headers = signed_headers(b"{}", key=other_key)
+    headers["Wechatpay-Serial"] = platform_serial
+    verifier.verify(headers, b"{}")
     verifier.verify(signed_headers(b"{}"), b"{}")
     # The serial selects the key: other_key's signature under the public key id fails.
     with pytest.raises(rt.errors.SignatureVerificationError):
@@ -204,7 +220,7 @@ def test_a_mapping_of_serials_to_keys_is_accepted(
 
 
 def test_header_lookup_is_case_insensitive(
-    verifier: Any, signed_headers: Callable[..., httpx.Headers]
+    verifier: rt.verification.ResponseVerifier, signed_headers: SignedHeaders
 ) -> None:
     headers = signed_headers(b"{}")
     lowered = httpx.Headers({name.lower(): value for name, value in headers.items()})
