@@ -82,7 +82,14 @@ def auth_scheme(word: object) -> AuthScheme | None:
 # ------------------------------------------------------------------------------ extensions
 
 ExtensionPlace = Literal[
-    "security-scheme", "operation", "parameter", "media-type", "response", "schema", "document"
+    "security-scheme",
+    "operation",
+    "webhook",
+    "parameter",
+    "media-type",
+    "response",
+    "schema",
+    "document",
 ]
 
 
@@ -90,6 +97,7 @@ ExtensionPlace = Literal[
 PLACE_NAMES: dict[ExtensionPlace, str] = {
     "security-scheme": "a security scheme under components/securitySchemes",
     "operation": "an operation",
+    "webhook": "a webhook's post operation",
     "parameter": "a parameter",
     "media-type": "a media type under content",
     "response": "a response",
@@ -167,8 +175,8 @@ EXTENSIONS: dict[str, Extension] = {
         ),
         Extension(
             "x-wechatpay-resource",
-            ("operation",),
-            "on a webhook's post operation: {schema, example} of the decrypted resource",
+            ("webhook",),
+            "{schema, example} of the decrypted resource",
         ),
     )
 }

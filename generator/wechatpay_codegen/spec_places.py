@@ -232,6 +232,7 @@ def object_places(
                     _mark_operation(found, op)
         for _event, op in webhook_operations(model, doc):
             _mark_operation(found, op)
+            found[op.pointer] = "webhook"
         _mark(found, (p for _, p in components.child("parameters").items()), "parameter")
         for _, body in components.child("requestBodies").items():
             _mark_media_types(found, body)

@@ -46,7 +46,6 @@ assert RESOURCE_EXTENSION in EXTENSIONS
 _RESOURCE_KEYS = ("schema", "example")
 #: An event type as WeChat Pay writes it: dot-separated upper-case words (``COUPON.SEND``).
 EVENT_TYPE = re.compile(r"[A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)+")
-_OUR_EXTENSIONS = (RESOURCE_EXTENSION,)
 
 
 def _likely(word: str, choices: tuple[str, ...] | frozenset[str]) -> str:
@@ -111,14 +110,7 @@ def _check_event(event: str, item: Node) -> list[Problem]:
 
 def _check_operation(event: str, operation: Node) -> list[Problem]:
     problems: list[Problem] = []
-    for key, value in operation.items():
-        # a key that is no extension of ours anywhere is reported once, by the spelling rule
-        if key.startswith("x-wechatpay-") and key in EXTENSIONS and key not in _OUR_EXTENSIONS:
-            problems.append(
-                value.problem(
-                    f"unknown extension {key!r} on a webhook{_likely(key, _OUR_EXTENSIONS)}",
-                )
-            )
+    # its extensions: validate's placement rule (protocol.EXTENSIONS, place "webhook")
     body = operation.child("requestBody")
     content = body.child("content")
     media = content.child(JSON_MEDIA)

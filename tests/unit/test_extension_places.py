@@ -50,6 +50,18 @@ SPEC: dict[str, Any] = {
             }
         }
     },
+    "webhooks": {
+        "THING.DONE": {
+            "post": {
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "x-wechatpay-resource": {
+                    "schema": {"$ref": "#/components/schemas/Thing"},
+                    "example": {"name": "a"},
+                },
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    },
     "components": {
         "securitySchemes": {"merchant": {k: v for k, v in _SCHEME.items() if "x-" not in k}},
         "schemas": {
@@ -63,6 +75,7 @@ OBJECTS: dict[ExtensionPlace, tuple[str | int, ...]] = {
     "document": (),
     "security-scheme": ("components", "securitySchemes", "merchant"),
     "operation": OP,
+    "webhook": ("webhooks", "THING.DONE", "post"),
     "parameter": (*OP, "parameters", 0),
     "media-type": (*OP, "requestBody", "content", "application/json"),
     "response": (*OP, "responses", "204"),

@@ -159,7 +159,7 @@ def test_object_places_name_every_kind_an_extension_may_be_on(tmp_path: Path) ->
     assert places[()] == "document"
     assert places[("components", "securitySchemes", "merchant")] == "security-scheme"
     assert places[base] == "operation"
-    assert places[("webhooks", "THING.MADE", "post")] == "operation"
+    assert places[("webhooks", "THING.MADE", "post")] == "webhook"
     assert places[("paths", "/v3/things/{id}", "parameters", 0)] == "parameter"
     assert places[(*base, "parameters", 0)] == "parameter"
     assert places[(*base, "requestBody", "content", "application/json")] == "media-type"
