@@ -174,21 +174,33 @@ class Schema(Node):
         props = self.child("properties")
         return [(name, self.model.schema(node)) for name, node in props.items()]
 
-    def subschemas(self) -> Iterator[Schema]:
+    def subschemas(self) -> tuple[Schema, ...]:
         """This schema and every schema nested in it, depth first, as written (``$ref``s not
-        followed; nothing when it is not a mapping). Depth is bounded by the loader."""
-        if not self.is_mapping:
+        followed; nothing when it is not a mapping), read once per place. Depth is bounded by
+        the loader."""
+        found = self.model._subschemas.get(self.key)
+        if found is None:
+            out: list[Schema] = []
+            self._nested(out)
+            found = self.model._subschemas[self.key] = tuple(out)
+        return found
+
+    def _nested(self, out: list[Schema]) -> None:
+        raw = self.raw
+        if not isinstance(raw, dict):
             return
-        yield self
+        out.append(self)
         for key in SCHEMA_MAPS:
-            for _, sub in self.child(key).items():
-                yield from self.model.schema(sub).subschemas()
+            if key in raw:  # (a Node is made only for a keyword that is written)
+                for _, sub in self.child(key).items():
+                    self.model.schema(sub)._nested(out)
         for key in SCHEMA_LISTS:
-            for sub in self.child(key).elements():
-                yield from self.model.schema(sub).subschemas()
+            if key in raw:
+                for sub in self.child(key).elements():
+                    self.model.schema(sub)._nested(out)
         for key in SCHEMA_ONE:
-            if self.has(key):
-                yield from self.subschema(key).subschemas()
+            if key in raw:
+                self.subschema(key)._nested(out)
 
     def ref_target(self) -> tuple[Schema | None, list[Problem]]:
         """Where this schema's own ``$ref`` leads, one step (None and why when it does not
@@ -196,11 +208,18 @@ class Schema(Node):
         ref = self.ref
         if ref is None:
             return None, []
-        try:
-            doc, pointer, raw = self.model.specs.resolve(self.doc, ref, at=(*self.pointer, "$ref"))
-        except SpecLoadError as exc:
-            return None, list(exc.problems)
-        return self.model.schema(Node(doc, pointer, raw)), []
+        found = self.model._ref_targets.get(self.key)
+        if found is None:
+            try:
+                doc, pointer, raw = self.model.specs.resolve(
+                    self.doc, ref, at=(*self.pointer, "$ref")
+                )
+            except SpecLoadError as exc:
+                found = (None, tuple(exc.problems))
+            else:
+                found = (self.model.schema(Node(doc, pointer, raw)), ())
+            self.model._ref_targets[self.key] = found
+        return found[0], list(found[1])
 
     @property
     def required_names(self) -> list[str]:
@@ -441,6 +460,8 @@ class SpecModel:
     def __init__(self, specs: SpecSet) -> None:
         self.specs = specs
         self._schemas: dict[tuple[str, Pointer], Schema] = {}
+        self._subschemas: dict[tuple[str, Pointer], tuple[Schema, ...]] = {}
+        self._ref_targets: dict[tuple[str, Pointer], tuple[Schema | None, tuple[Problem, ...]]] = {}
         self.operations: tuple[Operation, ...] = tuple(self._read_operations())
 
     # -- references -----------------------------------------------------------------------

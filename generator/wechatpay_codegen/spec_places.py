@@ -19,8 +19,9 @@ Like the model, it never raises: values of the wrong shape are simply not places
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .loader import Pointer, SpecDocument
 from .protocol import HTTP_METHODS, ExtensionPlace
@@ -29,6 +30,7 @@ from .spec_model import Node, Schema, SpecModel
 __all__ = [
     "RESOURCE_EXTENSION",
     "SchemaSite",
+    "all_schema_roots",
     "holding",
     "keyword_positions",
     "object_places",
@@ -165,22 +167,29 @@ _NAME_MAPS = frozenset(
 _DATA = frozenset({"example", "default", "enum", "const", "value", "x-enum-descriptions"})
 
 
-def keyword_positions(model: SpecModel, doc: SpecDocument) -> Iterator[tuple[Node, str, Node]]:
-    """(the object, key, its value) of every key in keyword position in ``doc`` (not a name in a
-    mapping of names, not inside data such as examples), depth first."""
-    stack: list[tuple[Node, bool]] = [(model.root(doc), False)]
+def keyword_positions(
+    model: SpecModel, doc: SpecDocument, prefix: str = ""
+) -> Iterator[tuple[Node, str, Node]]:
+    """(the object, key, its value) of every key starting with ``prefix`` in keyword position in
+    ``doc`` (not a name in a mapping of names, not inside data such as examples), depth first.
+
+    The walk runs over the raw values (a Node is made only for what it gives back): it visits
+    every value of every document on every run."""
+    stack: list[tuple[Any, Pointer, bool]] = [(doc.data, (), False)]
     while stack:
-        node, names = stack.pop()
-        if node.is_mapping:
-            for key, item in node.items():
+        value, pointer, names = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
                 if not names:
-                    yield node, key, item
+                    if key.startswith(prefix):
+                        holder = Node(doc, pointer, value)
+                        yield holder, key, Node(doc, (*pointer, key), item)
                     if key in _DATA:
                         continue
-                stack.append((item, not names and key in _NAME_MAPS))
-        else:
-            for item in node.elements():
-                stack.append((item, False))
+                stack.append((item, (*pointer, key), not names and key in _NAME_MAPS))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, (*pointer, index), False))
 
 
 def holding(model: SpecModel, doc: SpecDocument, key: str) -> Iterator[Node]:
@@ -197,13 +206,24 @@ def holding(model: SpecModel, doc: SpecDocument, key: str) -> Iterator[Node]:
 
 def schema_roots(model: SpecModel, doc: SpecDocument, sites: list[SchemaSite]) -> list[Schema]:
     """The ``components/schemas`` entries of ``doc``, then the schemas of its sites."""
-    roots = [
-        model.schema(s) for _, s in model.root(doc).child("components").child("schemas").items()
-    ]
+    return all_schema_roots(model, [doc], sites)
+
+
+def all_schema_roots(
+    model: SpecModel, docs: Iterable[SpecDocument], sites: list[SchemaSite]
+) -> list[Schema]:
+    """:func:`schema_roots` of each of ``docs``, in that order (``sites`` are read once)."""
+    by_doc: dict[int, list[SchemaSite]] = {}
     for site in sites:
-        schema = site.schema
-        if site.doc is doc and schema is not None:
-            roots.append(schema)
+        by_doc.setdefault(id(site.node.doc), []).append(site)
+    roots: list[Schema] = []
+    for doc in docs:
+        named = model.root(doc).child("components").child("schemas").items()
+        roots.extend(model.schema(node) for _, node in named)
+        for site in by_doc.get(id(doc), ()):
+            schema = site.schema
+            if schema is not None:
+                roots.append(schema)
     return roots
 
 
@@ -270,7 +290,7 @@ def _mark_responses(places: dict[Pointer, ExtensionPlace], responses: Node) -> N
 
 def _every_schema(model: SpecModel, sites: list[SchemaSite]) -> Iterator[Schema]:
     """Every schema root of every file, what is nested in it, and what its ``$ref``s reach."""
-    work = [root for doc in model.documents() for root in schema_roots(model, doc, sites)]
+    work = all_schema_roots(model, model.documents(), sites)
     work.reverse()
     seen: set[tuple[str, Pointer]] = set()
     while work:

@@ -34,7 +34,7 @@ from .checks.shape import check_shape
 from .checks.strictness import duplicate_route_problems, extension_problems, schema_keyword_problems
 from .loader import Problem, SpecLoadError, SpecSet, load_specs
 from .spec_model import SpecModel
-from .spec_places import object_places, schema_roots, schema_sites, webhook_operations
+from .spec_places import all_schema_roots, object_places, schema_sites, webhook_operations
 from .webhooks import check_webhooks
 
 __all__ = ["merge_problems", "run_validate", "validate_specs"]
@@ -120,9 +120,9 @@ def validate_specs(specs: SpecSet, *, cache: Cache | None = None) -> list[Proble
     places = object_places(model, sites)
     for doc in docs:
         problems.extend(extension_problems(model, doc, places))
-        for root in schema_roots(model, doc, sites):
-            for schema in root.subschemas():
-                problems.extend(schema_keyword_problems(schema))
+    for root in all_schema_roots(model, docs, sites):
+        for schema in root.subschemas():
+            problems.extend(schema_keyword_problems(schema))
     schema_problems = check_schemas(model, sites, passes)
     problems.extend(schema_problems)
     # examples resolve $refs anywhere: their outcome depends on every document (and is only

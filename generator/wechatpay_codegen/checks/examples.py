@@ -12,7 +12,7 @@ from .._fastschema import examples_valid
 from ..loader import Problem, SpecSet, pointer_text
 from ..protocol import is_date, is_lenient_date_time
 from ..spec_model import Node, Schema, SpecModel
-from ..spec_places import SchemaSite, schema_roots
+from ..spec_places import SchemaSite, all_schema_roots
 from .common import json_path, short, types
 
 if TYPE_CHECKING:  # imported where used: a run whose checks all passed before never needs them
@@ -58,12 +58,11 @@ def _examples(model: SpecModel, sites: list[SchemaSite]) -> list[tuple[Schema, N
         if example is not None:
             found.append((schema, example))
         found.extend((schema, value) for _, value in site.examples())
-    for doc in model.specs.documents.values():
-        for root in schema_roots(model, doc, sites):
-            for schema in root.subschemas():
-                if schema.has("example"):
-                    found.append((schema, schema.child("example")))
-                found.extend((schema, value) for value in schema.child("examples").elements())
+    for root in all_schema_roots(model, model.specs.documents.values(), sites):
+        for schema in root.subschemas():
+            if schema.has("example"):
+                found.append((schema, schema.child("example")))
+            found.extend((schema, value) for value in schema.child("examples").elements())
     return found
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._fastschema import schema_valid
 from ..loader import Pointer, Problem
 from ..spec_model import Node, Schema, SpecModel
-from ..spec_places import SchemaSite, schema_roots
+from ..spec_places import SchemaSite, all_schema_roots
 from .common import crawled, short
 from .passes import Passes, fingerprint_of
 
@@ -72,9 +72,7 @@ def check_schemas(
     problems: list[Problem] = []
     # (schema, the $ref that led here or None)
     work: list[tuple[Schema, Node | None]] = [
-        (root, None)
-        for doc in model.specs.documents.values()
-        for root in schema_roots(model, doc, sites)
+        (root, None) for root in all_schema_roots(model, model.specs.documents.values(), sites)
     ]
     work.reverse()
     checked: set[tuple[str, Pointer]] = set()

@@ -65,9 +65,7 @@ def extension_problems(
     where they are not read (``places``: :func:`..spec_places.object_places`), unknown keys of
     our own objects."""
     problems: list[Problem] = []
-    for holder, key, value in keyword_positions(model, doc):
-        if not key.startswith("x-"):
-            continue
+    for holder, key, value in keyword_positions(model, doc, "x-"):
         if key not in EXTENSIONS:
             guess = did_you_mean(key, EXTENSIONS)
             if key.startswith("x-wechatpay-") or guess is not None:
