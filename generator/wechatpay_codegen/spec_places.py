@@ -194,14 +194,20 @@ def keyword_positions(
 
 def holding(model: SpecModel, doc: SpecDocument, key: str) -> Iterator[Node]:
     """Every mapping written anywhere in ``doc`` with ``key`` set (not null), in document order,
-    depth first (what is under ``key`` itself is not searched)."""
-    stack = [model.root(doc)]
+    depth first (what is under ``key`` itself is not searched). Walks the raw values; a Node is
+    made only for each mapping it gives back."""
+    stack: list[tuple[Any, Pointer]] = [(doc.data, ())]
     while stack:
-        node = stack.pop()
-        children = list(node.items()) if node.is_mapping else list(enumerate(node.elements()))
-        if node.is_mapping and node.get(key) is not None:
-            yield node
-        stack.extend(child for name, child in reversed(children) if name != key)
+        value, pointer = stack.pop()
+        if isinstance(value, dict):
+            if value.get(key) is not None:
+                yield Node(doc, pointer, value)
+            children = [(v, (*pointer, k)) for k, v in value.items() if k != key]
+        elif isinstance(value, list):
+            children = [(v, (*pointer, i)) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
 
 
 def schema_roots(model: SpecModel, doc: SpecDocument, sites: list[SchemaSite]) -> list[Schema]:
