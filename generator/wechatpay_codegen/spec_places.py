@@ -253,8 +253,7 @@ def object_places(
                 continue
             _mark(found, _parameters(item.child("parameters")), "parameter")
             for method in HTTP_METHODS:
-                op = item.child(method)
-                if op.is_mapping:
+                if item.has(method) and (op := item.child(method)).is_mapping:
                     _mark_operation(found, op)
         for _event, op in webhook_operations(model, doc):
             _mark_operation(found, op)

@@ -44,14 +44,15 @@ def schema_keyword_problems(schema: Schema) -> list[Problem]:
     """Unknown and refused keywords of one schema object (not of its subschemas)."""
     problems: list[Problem] = []
     vocabulary = known()
-    for key, where in schema.items():
-        if key.startswith("x-"):
+    for key in schema.keywords:  # (a Node only for a keyword found wrong: this runs on all)
+        if key.startswith("x-") or (key in vocabulary and key not in REFUSED):
             continue  # extensions: see extension_problems
+        where = schema.child(key)
         if key in REFUSED:
             problems.append(
                 where.problem(f"'{key}' is not supported by the code generator; {REFUSED[key]}")
             )
-        elif key not in vocabulary:
+        else:
             guess = did_you_mean(key, vocabulary)
             fix = f"did you mean '{guess}'?" if guess else "remove it or fix its spelling"
             problems.append(where.problem(f"unknown schema keyword '{key}'; {fix}"))
