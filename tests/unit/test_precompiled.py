@@ -84,10 +84,12 @@ def test_the_shipped_modules_are_what_compiling_gives(tmp_path: Path) -> None:
 def test_a_render_compiles_no_template_and_gives_the_same_bytes(
     compiles: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if _precompiled.JINJA_VERSION != jinja2.__version__:
-        pytest.fail(f"the shipped templates are for Jinja {_precompiled.JINJA_VERSION}: {REFRESH}")
     shipped = _render()
-    assert compiles == []
+    if _precompiled.JINJA_VERSION == jinja2.__version__:
+        assert compiles == []
+    else:  # made by another Jinja (a newer release installed here): none of them may be used
+        assert sorted(compiles) == sorted(_precompiled.TEMPLATES)
+    compiles.clear()
     monkeypatch.setattr(precompiled_module, "compiled_code", lambda name, source: None)
     from_source = _render()
     assert len(compiles) == len(_precompiled.TEMPLATES)  # every template was compiled this time
