@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += generation.run(
             SPECS,
             sizes=(2, 4) if quick else (10, 50, 200),
-            repeats={0: 3, 10: 2} if not quick else {0: 1},
+            repeats={0: 9, 10: 5} if not quick else {0: 1},
             timeout=120 if quick else 420,
             floor=60 if quick else 150,
         )
