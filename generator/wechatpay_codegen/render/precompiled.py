@@ -7,7 +7,7 @@ Jinja's Python for each template of ``templates/package``, one module per templa
 version that made it. The package installs like any other Python code (pip compiles it to
 bytecode), and the loader below uses a module only when both still hold: the template being
 rendered is the exact text it was compiled from, and the installed Jinja made it. Anything else
-(an edited template, another Jinja, a ``--templates`` folder of one's own) is compiled from
+(an edited template, another Jinja, templates from another ``root``) is compiled from
 source as before, so the output never depends on whether a module was used.
 
 Refresh after editing a template: ``python -m wechatpay_codegen.render.precompiled`` (``make
