@@ -38,8 +38,9 @@ test: venv
 	$(BIN)/pytest -q
 
 # Refresh every stored expected output after a deliberate change (specs/, templates/, generator/):
-# the templates compiled ahead of time (render/_precompiled), generated/ from specs/, tests/golden/expected from the golden fixture specs, and the bad-spec
-# message snapshots. Review `git diff` afterwards: it is the change you are accepting.
+# the templates compiled ahead of time (render/_precompiled), generated/ from specs/,
+# tests/golden/expected from the golden fixture specs, and the bad-spec message snapshots.
+# Review `git diff` afterwards: it is the change you are accepting.
 golden: venv
 	$(BIN)/python -m wechatpay_codegen.render.precompiled
 	$(BIN)/wechatpay-codegen generate --specs specs --out generated

@@ -127,9 +127,9 @@ def _bytecode_cache(cache: Cache | None) -> jinja2.BytecodeCache | None:
 def _environment(root: Path, cache: Cache | None = None) -> jinja2.Environment:
     import jinja2
 
-    # Autoescaping is for HTML; here every printed value goes through ``finalize`` instead.
     from .precompiled import PrecompiledLoader
 
+    # Autoescaping is for HTML; here every printed value goes through ``finalize`` instead.
     env = jinja2.Environment(
         loader=PrecompiledLoader(str(root / _PACKAGE_TEMPLATES)),
         bytecode_cache=_bytecode_cache(cache),
