@@ -21,7 +21,7 @@ import hmac
 import io
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Final, Protocol, Union
 
 from .errors import WeChatPayError
@@ -107,12 +107,18 @@ def save_bill(
     pieces = _pieces(content, hasher, gzip, hash_type, hash_value)
     if not isinstance(destination, (str, os.PathLike)):
         return _write(pieces, destination)
-    path = os.fspath(destination)
-    partial = f"{path}.part"
+    return write_whole(destination, pieces)
+
+
+def write_whole(path: str | os.PathLike[str], chunks: Iterable[bytes | memoryview]) -> int:
+    """Write ``chunks`` to ``path`` whole or not at all (into ``<path>.part``, renamed into place
+    once every chunk is written; removed on any failure); returns the bytes written."""
+    target = os.fspath(path)
+    partial = f"{target}.part"
     try:
         with open(partial, "wb") as handle:
-            written = _write(pieces, handle)
-        os.replace(partial, path)
+            written = _write(chunks, handle)
+        os.replace(partial, target)
     except BaseException:
         if os.path.exists(partial):
             os.unlink(partial)
@@ -129,7 +135,7 @@ def _checked_first(content: Source, hash_type: str, hash_value: str) -> hashlib.
     return _hasher(hash_type)
 
 
-def _write(chunks: Iterator[bytes | memoryview], handle: IO[bytes]) -> int:
+def _write(chunks: Iterable[bytes | memoryview], handle: IO[bytes]) -> int:
     written = 0
     for chunk in chunks:
         handle.write(chunk)

@@ -24,8 +24,9 @@ import io
 import os
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
-from typing import IO, Union
+from typing import IO, Generic, TypeVar, Union
 
+from .bills import write_whole
 from .body import FileSink
 from .errors import WeChatPayError
 from .response import Response
@@ -33,6 +34,7 @@ from .response import Response
 __all__ = ["AsyncStreamingCall", "StreamedFile", "StreamingCall"]
 
 _CHUNK = 1 << 20
+_Sent = TypeVar("_Sent")  # what the call's send function returns
 
 Destination = Union[str, "os.PathLike[str]"]
 
@@ -77,20 +79,7 @@ class StreamedFile:
 
     def stream_to_file(self, path: Destination) -> int:
         """Write the file to ``path`` (whole or not at all) and return the bytes written."""
-        target = os.fspath(path)
-        partial = f"{target}.part"
-        written = 0
-        try:
-            with open(partial, "wb") as handle:
-                for chunk in self.iter_bytes():
-                    handle.write(chunk)
-                    written += len(chunk)
-            os.replace(partial, target)
-        except BaseException:
-            if os.path.exists(partial):
-                os.unlink(partial)
-            raise
-        return written
+        return write_whole(path, self.iter_bytes())
 
     def close(self) -> None:
         """Delete the temporary file (the ``with`` block does this)."""
@@ -124,15 +113,14 @@ def _sink(statuses: frozenset[int], max_bytes: int | None) -> FileSink:
     return FileSink(statuses, max_bytes)
 
 
-class StreamingCall:
-    """What a blocking ``with_streaming_response`` method returns: the call is made when the
-    ``with`` block is entered, which gets the :class:`StreamedFile`."""
+class _Call(Generic[_Sent]):
+    """A streamed call not made yet: how to send it, and the file it gave once it is made."""
 
     __slots__ = ("_file", "_max_bytes", "_send", "_statuses")
 
     def __init__(
         self,
-        send: Callable[..., Response],
+        send: Callable[..., _Sent],
         statuses: frozenset[int],
         max_bytes: int | None,
     ) -> None:
@@ -140,6 +128,13 @@ class StreamingCall:
         self._statuses = statuses
         self._max_bytes = max_bytes
         self._file: StreamedFile | None = None
+
+
+class StreamingCall(_Call[Response]):
+    """What a blocking ``with_streaming_response`` method returns: the call is made when the
+    ``with`` block is entered, which gets the :class:`StreamedFile`."""
+
+    __slots__ = ()
 
     def __enter__(self) -> StreamedFile:
         sink = _sink(self._statuses, self._max_bytes)
@@ -161,22 +156,11 @@ class StreamingCall:
             self._file.close()
 
 
-class AsyncStreamingCall:
+class AsyncStreamingCall(_Call[Awaitable[Response]]):
     """What an asyncio ``with_streaming_response`` method returns: ``async with`` makes the call
     and gets the :class:`StreamedFile`."""
 
-    __slots__ = ("_file", "_max_bytes", "_send", "_statuses")
-
-    def __init__(
-        self,
-        send: Callable[..., Awaitable[Response]],
-        statuses: frozenset[int],
-        max_bytes: int | None,
-    ) -> None:
-        self._send = send
-        self._statuses = statuses
-        self._max_bytes = max_bytes
-        self._file: StreamedFile | None = None
+    __slots__ = ()
 
     async def __aenter__(self) -> StreamedFile:
         sink = _sink(self._statuses, self._max_bytes)
